@@ -1,0 +1,173 @@
+/**
+ * AWS JSON 1.0 / 1.1 codec driven by the generated model: type-checks the decoded request
+ * against the input shape (blobs base64 → Buffer, timestamps epoch seconds → Date) and turns
+ * handler output back into JSON (Buffers → base64, Dates → epoch seconds). Each shape is
+ * compiled once into a function, so the hot path does no model lookups.
+ */
+import { isScalar, type ServiceModel } from './model.js';
+import { serializationError } from './decode-error.js';
+
+type Fn = (v: unknown, path: () => string) => unknown;
+type OutFn = (v: unknown) => unknown;
+
+function mismatch(path: () => string, expected: string, v: unknown): never {
+  // AWS (Coral) words these after Jackson: STRING_VALUE can not be converted to an Integer
+  const token =
+    typeof v === 'string'
+      ? 'STRING_VALUE'
+      : typeof v === 'number'
+        ? 'NUMBER_VALUE'
+        : typeof v === 'boolean'
+          ? v
+            ? 'TRUE_VALUE'
+            : 'FALSE_VALUE'
+          : undefined;
+  void path; // AWS does not say where; the path is kept for debugging
+  if (token) throw serializationError(`${token} can not be converted to ${expected}`);
+  if (Array.isArray(v)) throw serializationError('Start of list found where not expected');
+  throw serializationError('Start of structure or map found where not expected.');
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const SCALAR_DECODERS: Record<string, Fn> = {
+  string: (v, p) => (typeof v === 'string' ? v : mismatch(p, 'a String', v)),
+  number: (v, p) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch(p, 'an Integer', v)),
+  boolean: (v, p) => (typeof v === 'boolean' ? v : mismatch(p, 'a Boolean', v)),
+  blob: (v, p) => {
+    if (typeof v !== 'string') return mismatch(p, 'a Blob', v);
+    if (!BASE64.test(v) || v.length % 4 === 1) throw serializationError(`Invalid base64 at ${p()}`);
+    return Buffer.from(v, 'base64');
+  },
+  timestamp: (v, p) => (typeof v === 'number' ? new Date(v * 1000) : mismatch(p, 'a Timestamp', v)),
+  document: (v) => v,
+};
+
+interface Compiled {
+  decoders: Map<string, Fn>;
+  encoders: Map<string, OutFn | null>;
+}
+const compiled = new WeakMap<ServiceModel, Compiled>();
+
+function cacheOf(model: ServiceModel): Compiled {
+  let c = compiled.get(model);
+  if (!c) compiled.set(model, (c = { decoders: new Map(), encoders: new Map() }));
+  return c;
+}
+
+function decoder(model: ServiceModel, target: string): Fn {
+  if (isScalar(target)) return SCALAR_DECODERS[target];
+  const cache = cacheOf(model).decoders;
+  const hit = cache.get(target);
+  if (hit) return hit;
+  // placeholder first: shapes may be recursive
+  let impl: Fn = () => undefined;
+  const fn: Fn = (v, p) => impl(v, p);
+  cache.set(target, fn);
+  const shape = model.shapes[target];
+  if (shape.type === 'structure') {
+    const members = Object.entries(shape.members).map(([name, m]) => [name, decoder(model, m.target)] as const);
+    impl = (v, p) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch(p, 'a Structure', v);
+      const src = v as Record<string, unknown>;
+      // modelled members only, checked and converted; the parsed JSON is ours, so no copy of
+      // the members that need no conversion is made
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < members.length; i++) {
+        const [name, dec] = members[i];
+        const raw = src[name];
+        // JSON null is "not set" in AWS JSON
+        if (raw === undefined || raw === null) continue;
+        out[name] = dec(raw, () => `${p()}.${name}`);
+      }
+      return out;
+    };
+  } else if (shape.type === 'list') {
+    const item = decoder(model, shape.member);
+    impl = (v, p) => {
+      if (!Array.isArray(v)) return mismatch(p, 'a List', v);
+      return v.map((x, i) => item(x, () => `${p()}[${i}]`));
+    };
+  } else {
+    const value = decoder(model, shape.value);
+    impl = (v, p) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch(p, 'a Map', v);
+      const src = v as Record<string, unknown>;
+      // user keys such as "__proto__" must stay ordinary keys: no prototype to pollute
+      const out: Record<string, unknown> = Object.create(null);
+      for (const k of Object.keys(src)) out[k] = value(src[k], () => `${p()}.${k}`);
+      return out;
+    };
+  }
+  return fn;
+}
+
+/** Parses and type-checks a JSON request body for an operation's input shape. */
+export function decodeJsonInput(model: ServiceModel, inputShape: string | null, body: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  if (body.length === 0) parsed = {};
+  else {
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw serializationError('Start of structure or map found where not expected.');
+    }
+  }
+  if (Array.isArray(parsed)) throw serializationError('Start of list found where not expected');
+  if (parsed === null) throw serializationError('NULL_VALUE can not be converted to a Structure');
+  if (typeof parsed !== 'object') return mismatch(() => '', 'a Structure', parsed);
+  if (!inputShape) return {};
+  return decoder(model, inputShape)(parsed, () => inputShape) as Record<string, unknown>;
+}
+
+/**
+ * An output transformer for the shape, or null when nothing in it needs one (no blob or
+ * timestamp anywhere below): such output goes to JSON.stringify as it is.
+ */
+function encoder(model: ServiceModel, target: string, seen = new Set<string>()): OutFn | null {
+  if (target === 'blob')
+    return (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : v);
+  if (target === 'timestamp') return (v) => (v instanceof Date ? v.getTime() / 1000 : v);
+  if (isScalar(target)) return null;
+  const cache = cacheOf(model).encoders;
+  if (cache.has(target)) return cache.get(target)!;
+  if (seen.has(target)) return null; // recursive shapes here carry no blobs
+  seen.add(target);
+  const shape = model.shapes[target];
+  let fn: OutFn | null = null;
+  if (shape.type === 'structure') {
+    const members = Object.entries(shape.members)
+      .map(([name, m]) => [name, encoder(model, m.target, seen)] as const)
+      .filter((x): x is readonly [string, OutFn] => x[1] !== null);
+    if (members.length) {
+      fn = (v) => {
+        const src = v as Record<string, unknown>;
+        const out = { ...src };
+        for (const [name, enc] of members)
+          if (src[name] !== undefined && src[name] !== null) out[name] = enc(src[name]);
+        return out;
+      };
+    }
+  } else if (shape.type === 'list') {
+    const item = encoder(model, shape.member, seen);
+    if (item) fn = (v) => (v as unknown[]).map(item);
+  } else {
+    const value = encoder(model, shape.value, seen);
+    if (value) {
+      fn = (v) => {
+        const src = v as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const k in src) out[k] = value(src[k]);
+        return out;
+      };
+    }
+  }
+  cache.set(target, fn);
+  return fn;
+}
+
+export function encodeJsonOutput(model: ServiceModel, outputShape: string | null, output: unknown): string {
+  if (!outputShape || output === undefined || output === null) return '{}';
+  const enc = encoder(model, outputShape);
+  return JSON.stringify(enc ? enc(output) : output);
+}

@@ -1,0 +1,226 @@
+/**
+ * Starting and stopping a Wharf server: used by the CLI and, in-process, by test suites
+ * (`import { startWharf } from 'wharf'`).
+ */
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import { DEFAULTS, isLoopback, type WharfConfig } from '../config/config.js';
+import { AppError } from '../services/shared/errors.js';
+import { systemClock, type Clock } from '../services/shared/clock.js';
+import { SqsService } from '../services/sqs/service.js';
+import { SqliteSqsStore } from '../store/sqlite/sqs-store.js';
+import type { PostgresSqsStore } from '../store/postgres/sqs-store.js';
+import type { SqsStore } from '../store/types.js';
+import { loadCredentialsFile } from '../protocol/sigv4.js';
+import { createFrontDoor } from './front-door.js';
+import { createPipeline } from './pipeline.js';
+import { createAdmin } from './admin.js';
+
+export interface StartOptions extends Partial<WharfConfig> {
+  /** injected time (tests advance a ManualClock instead of sleeping) */
+  clock?: Clock;
+  logger?: Logger;
+  /** background sweep interval in ms; 0 disables it (default 1000) */
+  maintenanceIntervalMs?: number;
+}
+
+export interface Wharf {
+  /** http://host:port */
+  endpoint: string;
+  port: number;
+  host: string;
+  config: WharfConfig;
+  store: SqsStore;
+  sqs: SqsService;
+  startedInMs: number;
+  /** Stops accepting, finishes requests in flight, flushes and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** The URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+async function openPostgres(c: WharfConfig, logger: Logger): Promise<PostgresSqsStore> {
+  // the PostgreSQL driver (~15 MB) is loaded only when a postgres:// store is chosen
+  const { PostgresSqsStore } = await import('../store/postgres/sqs-store.js');
+  try {
+    return await PostgresSqsStore.open({
+      url: c.store,
+      schema: c.storeSchema,
+      poolSize: c.storePoolSize,
+      onError: (err) => logger.warn({ err }, 'database connection error'),
+    });
+  } catch (e) {
+    const err = e as Error & { code?: string; cause?: { code?: string } };
+    const code = err.code ?? err.cause?.code ?? '';
+    const where = redactUrl(c.store);
+    if (code === '42501') {
+      throw new AppError(
+        'ERR_STORE_PERMISSION',
+        `the database role lacks rights on ${where} (schema ${c.storeSchema}): ${err.message}`,
+      );
+    }
+    if (code === '28P01' || code === '28000') {
+      throw new AppError('ERR_STORE_AUTH', `the database refused the login for ${where}: ${err.message}`);
+    }
+    if (code === '3D000') throw new AppError('ERR_STORE_UNREACHABLE', `no such database at ${where}: ${err.message}`);
+    throw new AppError('ERR_STORE_UNREACHABLE', `cannot reach the database at ${where}: ${err.message || code}`);
+  }
+}
+
+function openStore(c: WharfConfig, logger: Logger, clock: Clock): { store: SqliteSqsStore; path: string } {
+  if (c.dataDir === ':memory:') {
+    return {
+      store: new SqliteSqsStore({ path: ':memory:', durability: c.durability, now: () => clock.now() }),
+      path: ':memory:',
+    };
+  }
+  const dir = resolve(c.dataDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new AppError(
+      'ERR_DATA_DIR',
+      `data directory ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const path = join(dir, 'wharf.db');
+  try {
+    const store = new SqliteSqsStore({
+      path,
+      durability: c.durability,
+      onError: (err) => logger.error({ err }, 'store error'),
+      now: () => clock.now(),
+    });
+    return { store, path };
+  } catch (e) {
+    throw new AppError('ERR_DATA_DIR', `cannot open ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Starts Wharf. In-process defaults: in memory, a free port on 127.0.0.1, logs off. */
+export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
+  const t0 = performance.now();
+  const { clock: givenClock, logger: givenLogger, maintenanceIntervalMs, ...rest } = opts;
+  const config: WharfConfig = { ...DEFAULTS, dataDir: ':memory:', port: 0, logLevel: 'silent', ...rest };
+  const logger = givenLogger ?? pino({ level: config.logLevel });
+  const clock = givenClock ?? systemClock();
+
+  if (!isLoopback(config.host) && !config.credentials && !config.allowAnonymous) {
+    throw new AppError(
+      'ERR_INSECURE_BIND',
+      `refusing to listen on ${config.host} without --credentials; pass --allow-anonymous to accept any client`,
+    );
+  }
+  const credentials = config.credentials ? loadCredentialsFile(config.credentials) : undefined;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    try {
+      tls = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
+    } catch (e) {
+      throw new AppError('ERR_TLS', `cannot read TLS certificate or key: ${(e as Error).message}`);
+    }
+  }
+
+  const store: SqsStore =
+    config.store === 'sqlite' ? openStore(config, logger, clock).store : await openPostgres(config, logger);
+  let sqs: SqsService;
+  try {
+    sqs = await SqsService.create({
+      store,
+      clock,
+      nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
+      onError: (err) => logger.error({ err }, 'background work failed'),
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  let ready = false;
+  const admin = createAdmin({
+    sqs,
+    defaultAccount: config.defaultAccount,
+    defaultRegion: config.defaultRegion,
+    ready: () => ready,
+    info: () =>
+      store.kind === 'sqlite'
+        ? { store: store.kind, dataDir: config.dataDir, durability: config.durability }
+        : { store: store.kind, schema: config.storeSchema },
+  });
+  const pipeline = createPipeline({
+    sqs,
+    clock,
+    logger,
+    ...(credentials ? { credentials } : {}),
+    clockSkewMs: config.clockSkewSeconds * 1000,
+    maxBodyBytes: config.maxBodyBytes,
+    defaultAccount: config.defaultAccount,
+    defaultRegion: config.defaultRegion,
+    tls: !!tls,
+    admin,
+  });
+  const door = createFrontDoor({
+    onRequest: pipeline,
+    ...(tls ? { tls } : {}),
+    onError: (err) => logger.error({ err }, 'listener error'),
+  });
+  let address: { port: number; address: string };
+  try {
+    address = await door.listen(config.port, config.host);
+  } catch (e) {
+    sqs.stop();
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new AppError('ERR_PORT_BUSY', `port ${config.port} on ${config.host} is already in use`);
+    if (code === 'EACCES') throw new AppError('ERR_PORT_DENIED', `not allowed to listen on port ${config.port}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new AppError('ERR_BAD_HOST', `cannot listen on ${config.host}: no such local address`);
+    }
+    throw e;
+  }
+  ready = true;
+  // copy the WAL into the database file in the background (a worker thread does the I/O)
+  const checkpoints = setInterval(() => {
+    if (store instanceof SqliteSqsStore) {
+      store.checkpoint().catch((err: Error) => logger.error({ err }, 'checkpoint failed'));
+    }
+  }, 1000);
+  checkpoints.unref();
+
+  const hostForUrl = address.address.includes(':') ? `[${address.address}]` : address.address;
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: `${tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`,
+    port: address.port,
+    host: address.address,
+    config,
+    store,
+    sqs,
+    startedInMs: performance.now() - t0,
+    stop() {
+      stopping ??= (async () => {
+        // The store's checkpoint worker and timers are unref'd: without a handle of our own, a process with
+        // nothing else to do (the CLI after a signal) exits in the middle of closing the store.
+        const hold = setInterval(() => {}, 60_000);
+        try {
+          ready = false;
+          clearInterval(checkpoints);
+          sqs.stop(); // ends long polls so in-flight requests can finish
+          await door.close();
+          await store.close();
+        } finally {
+          clearInterval(hold);
+        }
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The SQS service: queue resolution, configuration caches, receipt signing, long polling and
+ * the background work (retention sweeps, message move tasks). Operations live in
+ * operations/*.ts and receive this object.
+ */
+import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { RequestContext } from '../shared/context.js';
+import type { QueueRef, QueueRow, SqsStore } from '../../store/types.js';
+import { parseConfig, type QueueConfig } from './attributes.js';
+import { missing, SqsErrors } from './errors.js';
+import { LongPoll } from './long-poll.js';
+import { parseQueueArn, parseQueueUrl, queueArn, queueUrl } from './naming.js';
+import { ReceiptSigner } from './receipts.js';
+import { MoveTaskRunner } from './move-tasks.js';
+
+export interface SqsServiceOptions {
+  store: SqsStore;
+  clock: Clock;
+  /** identifies this node for leases on shared background work */
+  nodeId: string;
+  /** background sweep interval; 0 disables (tests drive runMaintenance themselves) */
+  maintenanceIntervalMs?: number;
+  onError?: (err: Error) => void;
+}
+
+interface Resolved {
+  config: QueueConfig;
+  ref: QueueRef;
+  gen: number;
+}
+
+export class SqsService {
+  readonly store: SqsStore;
+  readonly clock: Clock;
+  readonly longPoll: LongPoll;
+  readonly signer: ReceiptSigner;
+  readonly moveTasks: MoveTaskRunner;
+  readonly nodeId: string;
+  private readonly resolved = new WeakMap<QueueRow, Resolved>();
+  /** bumped whenever a queue is created or deleted: DLQ references must be looked up again */
+  private gen = 0;
+  private timer: TimerHandle | undefined;
+  private readonly intervalMs: number;
+  private stopped = false;
+  private readonly onError: (err: Error) => void;
+
+  private constructor(opts: SqsServiceOptions, secret: Buffer) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.nodeId = opts.nodeId;
+    this.signer = new ReceiptSigner(secret);
+    this.longPoll = new LongPoll(opts.clock);
+    this.moveTasks = new MoveTaskRunner(this);
+    this.intervalMs = opts.maintenanceIntervalMs ?? 1000;
+    this.onError = opts.onError ?? (() => {});
+    this.store.onAvailable((id) => this.longPoll.notify(id));
+    // another node changed queues: DLQ references resolved here may be stale
+    this.store.onQueuesChanged?.(() => this.queueChanged());
+  }
+
+  static async create(opts: SqsServiceOptions): Promise<SqsService> {
+    const svc = new SqsService(opts, await opts.store.secret('receipt-handles'));
+    svc.schedule();
+    return svc;
+  }
+
+  queueChanged(): void {
+    this.gen++;
+  }
+
+  url(ctx: RequestContext, q: QueueRow): string {
+    return queueUrl(ctx.baseUrl, q.account, q.name);
+  }
+
+  arn(q: QueueRow): string {
+    return queueArn(q.region, q.account, q.name);
+  }
+
+  /** Finds the queue a QueueUrl names, or throws AWS's errors. */
+  async resolve(ctx: RequestContext, url: unknown): Promise<QueueRow> {
+    if (url === undefined || url === null || url === '') throw missing('QueueUrl');
+    if (typeof url !== 'string') throw SqsErrors.QueueDoesNotExist();
+    const addr = parseQueueUrl(url);
+    if (!addr) throw SqsErrors.QueueDoesNotExist();
+    const q = await this.store.getQueue(addr.account, addr.region ?? ctx.region, addr.name);
+    if (!q) throw SqsErrors.QueueDoesNotExist();
+    return q;
+  }
+
+  async byArn(arn: string): Promise<QueueRow | undefined> {
+    const a = parseQueueArn(arn);
+    return a && this.store.getQueue(a.account, a.region, a.name);
+  }
+
+  private async resolveRow(q: QueueRow): Promise<Resolved> {
+    const hit = this.resolved.get(q);
+    if (hit && hit.gen === this.gen) return hit;
+    const config = parseConfig(q.attributes, q.fifo);
+    const ref: QueueRef = {
+      id: q.id,
+      fifo: q.fifo,
+      arn: this.arn(q),
+      retentionMs: config.retentionSeconds * 1000,
+      dedupScope: config.dedupScope,
+    };
+    if (config.redrive) {
+      const dlq = await this.byArn(config.redrive.deadLetterTargetArn);
+      if (dlq) ref.redrive = { deadLetterQueueId: dlq.id, maxReceiveCount: config.redrive.maxReceiveCount };
+    }
+    const r = { config, ref, gen: this.gen };
+    this.resolved.set(q, r);
+    return r;
+  }
+
+  async config(q: QueueRow): Promise<QueueConfig> {
+    return (await this.resolveRow(q)).config;
+  }
+
+  async ref(q: QueueRow): Promise<QueueRef> {
+    return (await this.resolveRow(q)).ref;
+  }
+
+  // ── background work ───────────────────────────────────────────────────────
+
+  private schedule(): void {
+    if (this.stopped || this.intervalMs <= 0) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.runMaintenance()
+        .catch((e: Error) => this.onError(e))
+        .finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  /** Retention sweep, deduplication window cleanup and message move tasks; one pass. */
+  async runMaintenance(): Promise<void> {
+    const now = this.clock.now();
+    const rows = await this.store.allQueues();
+    const refs = await Promise.all(rows.map((q) => this.ref(q)));
+    if (await this.store.tryLease('sweep', this.nodeId, now, Math.max(this.intervalMs * 3, 3000))) {
+      await this.store.sweep(refs, now);
+    }
+    await this.moveTasks.runOnce(rows);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.longPoll.close();
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * The SQS store on SQLite. Every verb runs inside the engine's per-turn transaction (group
+ * commit). Queue rows are few and read on every request, so they are cached here; this process
+ * is the only writer of its database file.
+ */
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type {
+  DeleteOutcome,
+  MessageCounts,
+  MoveTaskRow,
+  NewMessage,
+  PeekedMessage,
+  QueueRef,
+  QueueRow,
+  ReceiptRef,
+  ReceiveOptions,
+  SendResult,
+  SqsStore,
+  StoredMessage,
+  VisibilityOutcome,
+} from '../types.js';
+import { SqliteEngine, type Durability } from './engine.js';
+import { SqliteMessages } from './message-store.js';
+import { TaskTable } from './tasks.js';
+
+const CHUNK = 5000;
+
+interface QueueDbRow {
+  id: number;
+  account: string;
+  region: string;
+  name: string;
+  fifo: number;
+  attributes: string;
+  tags: string;
+  created_at: number;
+  last_modified_at: number;
+}
+
+function toQueue(r: QueueDbRow): QueueRow {
+  return {
+    id: r.id,
+    account: r.account,
+    region: r.region,
+    name: r.name,
+    fifo: r.fifo === 1,
+    attributes: JSON.parse(r.attributes),
+    tags: JSON.parse(r.tags),
+    createdAt: r.created_at,
+    lastModifiedAt: r.last_modified_at,
+  };
+}
+
+const qkey = (account: string, region: string, name: string) => `${account}\u0000${region}\u0000${name}`;
+
+export class SqliteSqsStore implements SqsStore {
+  readonly kind = 'sqlite' as const;
+  readonly engine: SqliteEngine;
+  private readonly db: Database.Database;
+  private readonly byKey = new Map<string, QueueRow>();
+  private readonly byId = new Map<number, QueueRow>();
+  private readonly listeners: Array<(queueId: number) => void> = [];
+  private readonly msgs: SqliteMessages;
+  private readonly tasks: TaskTable;
+  private readonly s;
+
+  constructor(opts: {
+    path: string;
+    durability: Durability;
+    onError?: (e: Error) => void;
+    /** the injected clock: the index is rebuilt at start as of this time */
+    now?: () => number;
+  }) {
+    this.engine = new SqliteEngine(opts);
+    const db = (this.db = this.engine.db);
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insQueue: p(
+        `INSERT INTO queues (account, region, name, fifo, attributes, tags, created_at, last_modified_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, name) DO NOTHING`,
+      ),
+      selQueueByKey: p('SELECT * FROM queues WHERE account = ? AND region = ? AND name = ?'),
+      updQueueAttrs: p('UPDATE queues SET attributes = ?, last_modified_at = ? WHERE id = ?'),
+      updQueueTags: p('UPDATE queues SET tags = ? WHERE id = ?'),
+      delQueue: p('DELETE FROM queues WHERE id = ?'),
+      insDeleted: p(
+        `INSERT INTO deleted_queues (account, region, name, deleted_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account, region, name) DO UPDATE SET deleted_at = excluded.deleted_at`,
+      ),
+      selDeleted: p('SELECT deleted_at FROM deleted_queues WHERE account = ? AND region = ? AND name = ?'),
+      setPurge: p('UPDATE queues SET last_purge_at = ? WHERE id = ? AND (last_purge_at IS NULL OR last_purge_at <= ?)'),
+      dropAttempts: p('DELETE FROM receive_attempts WHERE queue_id = ?'),
+      sweepDedup: p(
+        `DELETE FROM fifo_dedup WHERE (queue_id, scope, dedup_id) IN
+           (SELECT queue_id, scope, dedup_id FROM fifo_dedup WHERE expires_at <= ? LIMIT ${CHUNK})`,
+      ),
+      sweepAttempts: p(
+        `DELETE FROM receive_attempts WHERE (queue_id, attempt_id) IN
+           (SELECT queue_id, attempt_id FROM receive_attempts WHERE expires_at <= ? LIMIT ${CHUNK})`,
+      ),
+      sweepDeleted: p('DELETE FROM deleted_queues WHERE deleted_at <= ?'),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      dropAllMetas: p("DELETE FROM meta WHERE key LIKE 'drop:%'"),
+      putMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      delMeta: p('DELETE FROM meta WHERE key = ?'),
+      dropMetas: p("SELECT key, value FROM meta WHERE key LIKE 'drop:%'"),
+    };
+    this.tasks = new TaskTable(db);
+    this.msgs = new SqliteMessages(
+      this.engine,
+      (id) => this.byId.get(id),
+      (id) => this.notify(id),
+      // every pending drop finished: forget the markers that would resume them after a restart
+      () => this.engine.writeNoWait(() => this.s.dropAllMetas.run()),
+    );
+    for (const r of db.prepare('SELECT * FROM queues').all() as QueueDbRow[]) this.cache(toQueue(r));
+    // resume message drops (deleted queues, purges) that a stop interrupted
+    const drops = new Map(
+      (this.s.dropMetas.all() as { key: string; value: string }[]).map((r) => [
+        Number(r.key.slice(5)),
+        Number(r.value),
+      ]),
+    );
+    this.msgs.load((id) => this.byId.get(id)?.fifo ?? false, drops, (opts.now ?? Date.now)());
+  }
+
+  private cache(q: QueueRow): QueueRow {
+    this.byKey.set(qkey(q.account, q.region, q.name), q);
+    this.byId.set(q.id, q);
+    return q;
+  }
+
+  onAvailable(listener: (queueId: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(queueId: number): void {
+    for (const l of this.listeners) l(queueId);
+  }
+
+  // ── queues ────────────────────────────────────────────────────────────────
+
+  async createQueue(q: Omit<QueueRow, 'id'>): Promise<{ queue: QueueRow; created: boolean }> {
+    return this.engine.write(() => {
+      const info = this.s.insQueue.run(
+        q.account,
+        q.region,
+        q.name,
+        q.fifo ? 1 : 0,
+        JSON.stringify(q.attributes),
+        JSON.stringify(q.tags),
+        q.createdAt,
+        q.lastModifiedAt,
+      );
+      const row = toQueue(this.s.selQueueByKey.get(q.account, q.region, q.name) as QueueDbRow);
+      return { queue: this.cache(row), created: info.changes === 1 };
+    });
+  }
+
+  async getQueue(account: string, region: string, name: string): Promise<QueueRow | undefined> {
+    return this.byKey.get(qkey(account, region, name));
+  }
+
+  async getQueueById(id: number): Promise<QueueRow | undefined> {
+    return this.byId.get(id);
+  }
+
+  async listQueues(account: string, region: string, prefix = ''): Promise<QueueRow[]> {
+    const out: QueueRow[] = [];
+    for (const q of this.byId.values()) {
+      if (q.account === account && q.region === region && q.name.startsWith(prefix)) out.push(q);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async allQueues(): Promise<QueueRow[]> {
+    return [...this.byId.values()];
+  }
+
+  async setQueueAttributes(id: number, attributes: Record<string, string>, now: number): Promise<QueueRow> {
+    return this.engine.write(() => {
+      this.s.updQueueAttrs.run(JSON.stringify(attributes), now, id);
+      return this.cache({ ...this.byId.get(id)!, attributes, lastModifiedAt: now });
+    });
+  }
+
+  async setQueueTags(id: number, tags: Record<string, string>): Promise<QueueRow> {
+    return this.engine.write(() => {
+      this.s.updQueueTags.run(JSON.stringify(tags), id);
+      return this.cache({ ...this.byId.get(id)!, tags });
+    });
+  }
+
+  async deleteQueue(id: number, now: number): Promise<void> {
+    const q = this.byId.get(id);
+    if (!q) return;
+    await this.engine.write(() => {
+      this.s.delQueue.run(id);
+      this.s.insDeleted.run(q.account, q.region, q.name, now);
+      this.msgs.clearDedup(id);
+      this.s.dropAttempts.run(id);
+      this.tasks.dropQueue(id);
+      this.startDrop(id);
+    });
+    this.byKey.delete(qkey(q.account, q.region, q.name));
+    this.byId.delete(q.id);
+    this.msgs.forget(id);
+  }
+
+  async deletedRecently(account: string, region: string, name: string, now: number, withinMs: number) {
+    const r = this.s.selDeleted.get(account, region, name) as { deleted_at: number } | undefined;
+    return !!r && now - r.deleted_at < withinMs;
+  }
+
+  /** Records that every message of the queue up to the current sequence is to be dropped. */
+  private startDrop(queueId: number): void {
+    this.s.putMeta.run(`drop:${queueId}`, String(this.msgs.lastSeq()));
+  }
+
+  // ── messages ──────────────────────────────────────────────────────────────
+
+  send(queue: QueueRef, messages: NewMessage[], now: number): Promise<SendResult[]> {
+    return this.msgs.send(queue, messages, now);
+  }
+
+  receive(queue: QueueRef, opts: ReceiveOptions): Promise<StoredMessage[]> {
+    return this.msgs.receive(queue, opts);
+  }
+
+  deleteMessages(queue: QueueRef, refs: ReceiptRef[], now: number): Promise<DeleteOutcome[]> {
+    return this.msgs.deleteMessages(queue, refs, now);
+  }
+
+  changeVisibility(
+    queue: QueueRef,
+    entries: { ref: ReceiptRef; visibilityMs: number }[],
+    now: number,
+  ): Promise<VisibilityOutcome[]> {
+    return this.msgs.changeVisibility(queue, entries, now);
+  }
+
+  async purge(queue: QueueRef, now: number, minIntervalMs: number): Promise<boolean> {
+    const ok = await this.engine.write(() => {
+      if (this.s.setPurge.run(now, queue.id, now - minIntervalMs).changes !== 1) return false;
+      this.startDrop(queue.id);
+      // a purge also empties the FIFO deduplication cache
+      if (queue.fifo) this.msgs.clearDedup(queue.id);
+      return true;
+    });
+    if (ok) this.msgs.drop(queue.id);
+    return ok;
+  }
+
+  async counts(queue: QueueRef, now: number): Promise<MessageCounts> {
+    return this.msgs.counts(queue, now);
+  }
+
+  async inflight(queue: QueueRef, now: number): Promise<number> {
+    return this.msgs.counts(queue, now).notVisible;
+  }
+
+  async nextVisibleAt(queue: QueueRef, now: number): Promise<number | undefined> {
+    return this.msgs.nextVisibleAt(queue, now);
+  }
+
+  async peek(queue: QueueRef, now: number, limit: number): Promise<PeekedMessage[]> {
+    return this.msgs.peek(queue, now, limit);
+  }
+
+  // ── redrive ───────────────────────────────────────────────────────────────
+
+  async createMoveTask(t: MoveTaskRow): Promise<void> {
+    await this.engine.write(() => this.tasks.insert(t));
+  }
+
+  async listMoveTasks(sourceQueueId: number): Promise<MoveTaskRow[]> {
+    return this.tasks.bySource(sourceQueueId);
+  }
+
+  async activeMoveTasks(): Promise<MoveTaskRow[]> {
+    return this.tasks.active();
+  }
+
+  async getMoveTask(taskHandle: string): Promise<MoveTaskRow | undefined> {
+    return this.tasks.one(taskHandle);
+  }
+
+  async updateMoveTask(taskHandle: string, patch: Partial<MoveTaskRow>): Promise<void> {
+    await this.engine.write(() => this.tasks.update(taskHandle, patch));
+  }
+
+  moveMessages(
+    source: QueueRef,
+    destinationFor: (deadLetterSourceArn: string | undefined) => QueueRef | undefined,
+    max: number,
+    now: number,
+  ): Promise<{ moved: number; failed: number }> {
+    return this.msgs.moveMessages(source, destinationFor, max, now);
+  }
+
+  async tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.engine.write(() => this.tasks.lease(name, owner, now, ttlMs));
+  }
+
+  // ── maintenance ──────────────────────────────────────────────────────────
+
+  async sweep(queues: QueueRef[], now: number): Promise<number> {
+    return this.engine.write(() => {
+      let removed = this.s.sweepDedup.run(now).changes + this.s.sweepAttempts.run(now).changes;
+      this.s.sweepDeleted.run(now - 60 * 60 * 1000);
+      // expired messages at the front of each queue; the rest go when a receive meets them
+      for (const q of queues) removed += this.msgs.sweepRetention(q, now, 1000);
+      return removed;
+    });
+  }
+
+  async secret(name: string): Promise<Buffer> {
+    const key = `secret:${name}`;
+    const r = this.s.getMeta.get(key) as { value: string } | undefined;
+    if (r) return Buffer.from(r.value, 'base64');
+    const value = randomBytes(32);
+    await this.engine.write(() => this.s.putMeta.run(key, value.toString('base64')));
+    return value;
+  }
+
+  async reset(): Promise<void> {
+    await this.engine.write(() => {
+      for (const t of [
+        'queues',
+        'deleted_queues',
+        'messages',
+        'bodies',
+        'fifo_dedup',
+        'receive_attempts',
+        'move_tasks',
+        'leases',
+      ]) {
+        this.db.prepare(`DELETE FROM ${t}`).run();
+      }
+      this.s.dropAllMetas.run();
+    });
+    this.msgs.reset();
+    this.byId.clear();
+    this.byKey.clear();
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.engine.checkpoint();
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Wharf } from '../../src/index.js';
+import { LIMITS } from '../../src/services/sqs/attributes.js';
+import { expectError, PROTOCOLS, sqsClient, withWharf, type SqsTestClient } from '../helpers/sqs.js';
+
+// The real limit is 120,000 messages in flight; the test lowers it to keep the queue small.
+describe.each(PROTOCOLS)('in-flight limit over %s', (proto) => {
+  let wharf: Wharf;
+  let sqs: SqsTestClient;
+  const saved = LIMITS.inflightLimit;
+  beforeAll(async () => {
+    wharf = await withWharf();
+    sqs = sqsClient(wharf.endpoint, proto);
+  });
+  afterEach(() => {
+    LIMITS.inflightLimit = saved;
+  });
+  afterAll(async () => {
+    sqs.destroy();
+    await wharf.stop();
+  });
+
+  it('refuses a short poll with OverLimit and answers a long poll with nothing', async () => {
+    LIMITS.inflightLimit = 5;
+    const { QueueUrl } = await sqs.call('CreateQueue', { QueueName: `limit-${proto}` });
+    await sqs.call('SendMessageBatch', {
+      QueueUrl,
+      Entries: Array.from({ length: 7 }, (_, i) => ({ Id: `m${i}`, MessageBody: `m${i}` })),
+    });
+    expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 5 })).Messages).toHaveLength(5);
+    const err = await expectError(sqs.call('ReceiveMessage', { QueueUrl }), 'OverLimit', proto);
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+    // the Query-era SDK reads a modelled error's text from <message>, which SQS does not send
+    if (proto === 'json') expect(err.message).toContain('Too many messages have been received without being deleted.');
+    const long = await sqs.call('ReceiveMessage', { QueueUrl, WaitTimeSeconds: 1 });
+    expect(long.Messages ?? []).toEqual([]);
+  });
+
+  it('does not apply to FIFO queues', async () => {
+    LIMITS.inflightLimit = 1;
+    const { QueueUrl } = await sqs.call('CreateQueue', {
+      QueueName: `limit-${proto}.fifo`,
+      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+    });
+    await sqs.call('SendMessage', { QueueUrl, MessageBody: 'a', MessageGroupId: 'a' });
+    await sqs.call('SendMessage', { QueueUrl, MessageBody: 'b', MessageGroupId: 'b' });
+    expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 1 })).Messages).toHaveLength(1);
+    expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 1 })).Messages).toHaveLength(1);
+  });
+});

@@ -1,0 +1,20 @@
+/** PostgreSQL for tests: the machine's server on 127.0.0.1:5432 (WHARF_TEST_PG overrides). */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_URL = process.env.WHARF_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A schema name no other test run uses. */
+export function freshSchema(prefix = 'wharf_test'): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
