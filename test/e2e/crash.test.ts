@@ -21,13 +21,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Sqs, type Json } from '../helpers/raw-sqs.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Durability = 'fsync' | 'os';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,63 +88,6 @@ function startServer(dataDir: string, durability: Durability): Promise<Server> {
 async function kill(server: Server): Promise<void> {
   server.proc.kill('SIGKILL');
   await server.exited;
-}
-
-// ── a raw AWS JSON 1.0 client ───────────────────────────────────────────────
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(`HTTP ${status}: ${body.slice(0, 300)}`);
-  }
-}
-
-class Sqs {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  constructor(readonly endpoint: string) {}
-
-  /** Resolves with the parsed reply only once the whole 200 response has arrived. */
-  call(op: string, payload: Json, timeoutMs = 30_000): Promise<Json> {
-    const body = JSON.stringify(payload);
-    return new Promise<Json>((res, rej) => {
-      const req = http.request(
-        this.endpoint,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': `AmazonSQS.${op}`,
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('error', rej);
-          r.on('aborted', () => rej(new Error('response aborted')));
-          r.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (r.statusCode !== 200) return rej(new HttpError(r.statusCode ?? 0, text));
-            try {
-              res(JSON.parse(text) as Json);
-            } catch {
-              rej(new Error(`unparsable reply to ${op}: ${text.slice(0, 200)}`));
-            }
-          });
-        },
-      );
-      req.on('error', rej);
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${op} timed out`)));
-      req.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
 }
 
 const clients = new Set<Sqs>();
