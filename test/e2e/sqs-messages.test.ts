@@ -498,6 +498,21 @@ describe.each(VARIANTS)('SQS messages ($label)', ({ proto, fifo }) => {
       expect(await receive(QueueUrl)).toHaveLength(1);
     });
 
+    it('returns each message at most once per response, even with VisibilityTimeout=0', async () => {
+      const QueueUrl = await newQueue();
+      await send(QueueUrl, 'one');
+      const first = await receive(QueueUrl, { MaxNumberOfMessages: 10, VisibilityTimeout: 0 });
+      expect(first.map((m) => m.Body)).toEqual(['one']);
+      // still visible: the next receive gets it again, once
+      const again = await receive(QueueUrl, { MaxNumberOfMessages: 10, VisibilityTimeout: 0 });
+      expect(again.map((m) => m.Body)).toEqual(['one']);
+      await send(QueueUrl, 'two');
+      await send(QueueUrl, 'three');
+      const three = await receive(QueueUrl, { MaxNumberOfMessages: 10, VisibilityTimeout: 0 });
+      expect(three.map((m) => m.Body).sort()).toEqual(['one', 'three', 'two']);
+      expect(await counts(env.sqs, QueueUrl)).toEqual([3, 0, 0]);
+    });
+
     it('returns the system attributes asked for', async () => {
       const { clock } = env;
       const QueueUrl = await newQueue();
@@ -569,7 +584,10 @@ describe.each(VARIANTS)('SQS messages ($label)', ({ proto, fifo }) => {
       await check(undefined, []);
       await check(['All'], all);
       await check(['.*'], all);
-      await check(['order.*'], ['order.id', 'order.total']);
+      // AWS reads `prefix.*` as the prefix before `.*`: `order.*` is `order`, so `orderly` matches too
+      await check(['order.*'], ['order.id', 'order.total', 'orderly']);
+      await check(['order..*'], ['order.id', 'order.total']);
+      await check(['oth.*', 'order.id'], ['order.id', 'other']);
       await check(['orderly', 'order.id'], ['order.id', 'orderly']);
       await check(['nothing'], []);
     });

@@ -179,6 +179,25 @@ describe.each(PROTOCOLS)('SQS queues over %s', (proto) => {
       }
     });
 
+    it('takes a bare queue name as QueueUrl and acts on the caller\'s queue', async () => {
+      const { wharf } = env;
+      const owner = '111111111111';
+      const theirs = sqsClient(wharf.endpoint, proto, owner);
+      try {
+        const QueueName = uniqueName('bare');
+        const mine = (await env.sqs.call('CreateQueue', { QueueName })).QueueUrl as string;
+        const other = (await theirs.call('CreateQueue', { QueueName })).QueueUrl as string;
+        await env.sqs.call('SendMessage', { QueueUrl: QueueName, MessageBody: 'by name' });
+        expect(await counts(env.sqs, mine)).toEqual([1, 0, 0]);
+        expect(await counts(theirs, other)).toEqual([0, 0, 0]);
+        const a = await env.sqs.call('GetQueueAttributes', { QueueUrl: QueueName, AttributeNames: ['QueueArn'] });
+        expect(a.Attributes).toEqual({ QueueArn: arnOf(QueueName) });
+        await awsError(env.sqs.call('PurgeQueue', { QueueUrl: 'no-such-queue' }), 'QueueDoesNotExist', proto);
+      } finally {
+        theirs.destroy();
+      }
+    });
+
     it('reports an unknown queue in the protocol wording', async () => {
       const err = await awsError(env.sqs.call('GetQueueUrl', { QueueName: 'nope-nope' }), 'QueueDoesNotExist', proto);
       expect(err.message).toBe(

@@ -167,7 +167,7 @@ export function filterAttributes(
   let any = false;
   for (const [k, v] of Object.entries(attrs)) {
     for (const n of names) {
-      if (n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -1)))) {
+      if (n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -2)))) {
         out[k] = v;
         any = true;
         break;

@@ -23,6 +23,8 @@ export interface SqsServiceOptions {
   onError?: (err: Error) => void;
 }
 
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+
 interface Resolved {
   config: QueueConfig;
   ref: QueueRef;
@@ -80,7 +82,8 @@ export class SqsService {
   async resolve(ctx: RequestContext, url: unknown): Promise<QueueRow> {
     if (url === undefined || url === null || url === '') throw missing('QueueUrl');
     if (typeof url !== 'string') throw SqsErrors.QueueDoesNotExist();
-    const addr = parseQueueUrl(url);
+    // AWS also takes a bare queue name and acts on the caller's queue of that name
+    const addr = parseQueueUrl(url) ?? (QUEUE_NAME.test(url) ? { account: ctx.account, name: url } : undefined);
     if (!addr) throw SqsErrors.QueueDoesNotExist();
     const q = await this.store.getQueue(addr.account, addr.region ?? ctx.region, addr.name);
     if (!q) throw SqsErrors.QueueDoesNotExist();

@@ -149,8 +149,18 @@ export class SqliteMessages {
       const out: StoredMessage[] = [];
       const ix = this.ix(queue);
       const visibleAt = opts.now + opts.visibilityMs;
+      // With VisibilityTimeout=0 a message claimed in an earlier round is visible again at once:
+      // it goes back to the index untouched, so each message appears at most once per response.
+      const seen = new Map<number, StateRow>();
       for (let round = 0; round < 8 && out.length < opts.max; round++) {
-        const seqs = ix.take(opts.now, opts.max - out.length);
+        const taken = ix.take(opts.now, opts.max - out.length);
+        const seqs = seen.size ? taken.filter((seq) => !seen.has(seq)) : taken;
+        if (seqs.length < taken.length) {
+          for (const seq of taken) {
+            const s = seen.get(seq);
+            if (s) ix.claimed(seq, visibleAt, s.sent_at, s.group_id);
+          }
+        }
         if (seqs.length === 0) break;
         const claimed = new Map(this.m.claim(seqs, opts.now, visibleAt).map((s) => [s.seq, s]));
         const deliver: StateRow[] = [];
@@ -161,6 +171,7 @@ export class SqliteMessages {
             continue;
           }
           ix.claimed(seq, visibleAt, s.sent_at, s.group_id);
+          seen.set(seq, s);
           if (this.screen(queue, s, opts.now)) deliver.push(s);
         }
         if (deliver.length === 0) continue;
