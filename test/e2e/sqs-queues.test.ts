@@ -179,7 +179,7 @@ describe.each(PROTOCOLS)('SQS queues over %s', (proto) => {
       }
     });
 
-    it('takes a bare queue name as QueueUrl and acts on the caller\'s queue', async () => {
+    it("takes a bare queue name as QueueUrl and acts on the caller's queue", async () => {
       const { wharf } = env;
       const owner = '111111111111';
       const theirs = sqsClient(wharf.endpoint, proto, owner);
