@@ -23,6 +23,15 @@ const SERVICES = {
     protocol: 'awsJson1_0',
     awsQueryCompatible: true,
   },
+  sts: {
+    pkg: '@aws-sdk/client-sts',
+    namespace: 'com.amazonaws.sts',
+    targetPrefix: '',
+    signingName: 'sts',
+    version: '2011-06-15',
+    xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+    protocol: 'awsQuery',
+  },
 };
 
 /** Build the model of one service: operations, shapes (structures, lists, maps), errors. */

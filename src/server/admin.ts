@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 
 export interface AdminOptions {
   sqs: SqsService;
+  /** empties the store and tells every service */
+  reset: () => Promise<void>;
   defaultRegion: string;
   defaultAccount: string;
   ready: () => boolean;
@@ -65,8 +67,7 @@ export function createAdmin(o: AdminOptions) {
     if (path === '/_wharf/health') return json(res, 200, { status: 'ok', ...o.info() });
     if (path === '/_wharf/ready') return json(res, o.ready() ? 200 : 503, { ready: o.ready() });
     if (path === '/_wharf/reset' && method === 'POST') {
-      await o.sqs.store.reset();
-      o.sqs.queueChanged();
+      await o.reset();
       return json(res, 200, { reset: true });
     }
     if (path === '/_wharf/queues') {

@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AnyRequest, AnyResponse } from './front-door.js';
-import { loadModel, type ServiceModel } from '../protocol/model.js';
+import type { ServiceModel } from '../protocol/model.js';
 import { decodeJsonInput, encodeJsonOutput } from '../protocol/json.js';
 import { decodeQueryInput, parseQueryParams } from '../protocol/query.js';
-import { encodeQueryError, encodeQueryResponse } from '../protocol/xml.js';
+import { encodeQueryResponse } from '../protocol/xml.js';
+import { CONTENT_TYPES, renderError } from '../protocol/errors.js';
 import {
   parseAuth,
   SigV4Error,
@@ -18,16 +19,18 @@ import {
   type Credential,
   type SignedRequestView,
 } from '../protocol/sigv4.js';
+import type { WireProtocol } from '../kernel/wire.js';
 import { ServiceError } from '../services/shared/errors.js';
 import type { RequestContext } from '../services/shared/context.js';
 import type { Clock } from '../services/shared/clock.js';
-import { sqsOperations } from '../services/sqs/operations.js';
-import type { SqsService } from '../services/sqs/service.js';
-import { SqsErrors } from '../services/sqs/errors.js';
+import type { IssuedSession, PlatformErrors } from '../services/definition.js';
 import { StoreUnavailableError } from '../store/types.js';
+import { NEUTRAL, type Mounted, type Router } from './router.js';
 
 export interface PipelineOptions {
-  sqs: SqsService;
+  router: Router;
+  /** the services that issue temporary credentials (STS) */
+  sessions: Mounted[];
   clock: Clock;
   logger: Logger;
   /** strict SigV4 when set */
@@ -37,28 +40,40 @@ export interface PipelineOptions {
   defaultAccount: string;
   defaultRegion: string;
   tls: boolean;
-  /** requests under /_wharf/ and /_aws/ */
+  /** requests under /_wharf/ and /_aws/ (after authentication, except health and readiness) */
   admin: (req: AnyRequest, res: AnyResponse, body: Buffer, baseUrl: string) => void;
 }
 
-type Protocol = 'json' | 'query';
-
-const SQS_MODEL = loadModel('sqs');
-const JSON_CT = 'application/x-amz-json-1.0';
-const XML_CT = 'text/xml';
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//;
-// Query actions that address the service, not a queue: posting them to a queue URL is an error.
-const SERVICE_ACTIONS = new Set(['CreateQueue', 'ListQueues', 'GetQueueUrl']);
+const UNSIGNED_ADMIN = new Set(['/_wharf/health', '/_wharf/ready', '/_wharf/health/', '/_wharf/ready/']);
 
 interface Call {
   requestId: string;
-  protocol: Protocol;
+  wire: WireProtocol;
   operation: string;
+  /** the service, once routed (errors are rendered in its dialect) */
+  to?: Mounted;
+}
+
+interface Caller {
+  account: string;
+  region: string;
+  accessKeyId: string | undefined;
+  principal?: { arn: string; userId: string };
+}
+
+function sigv4Family(call: Call) {
+  if (call.wire === 'query') return 'query';
+  if (call.wire === 'rest-json') return 'rest-json';
+  return call.to?.dialect.awsQueryCompatible ? 'sqs-json' : 'json';
+}
+
+/** A JSON request's protocol version: what its service speaks, else what its Content-Type says. */
+function jsonWire(to: Mounted | undefined, contentType: string | undefined): WireProtocol {
+  return to?.json ?? (contentType?.includes('1.1') ? 'json1.1' : 'json1.0');
 }
 
 export function createPipeline(o: PipelineOptions) {
-  const model = SQS_MODEL;
-
   function send(
     res: AnyResponse,
     status: number,
@@ -78,36 +93,20 @@ export function createPipeline(o: PipelineOptions) {
   }
 
   function sendError(res: AnyResponse, call: Call, err: ServiceError) {
-    if (call.protocol === 'json') {
-      const body = JSON.stringify({
-        __type: `${err.namespace ?? model.service.namespace}#${err.type}`,
-        message: err.message,
-      });
-      send(res, err.status, JSON_CT, body, call.requestId, {
-        'x-amzn-query-error': `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}`,
-        ...err.extra,
-      });
-    } else {
-      const xml = encodeQueryError(
-        model.service.xmlNamespace ?? '',
-        err.fault,
-        err.code,
-        err.queryMessage ?? err.message,
-        call.requestId,
-      );
-      send(res, err.status, XML_CT, xml, call.requestId, err.extra);
-    }
+    const r = renderError(call.wire, call.to?.dialect ?? NEUTRAL, err, call.requestId);
+    send(res, r.status, r.contentType, r.body, call.requestId, r.headers);
   }
 
   function toServiceError(e: unknown, call: Call): ServiceError {
     if (e instanceof ServiceError) return e;
+    const errors: PlatformErrors | undefined = call.to?.def.errors;
     // the database is down: a retryable 503; the pool reconnects by itself
     if (e instanceof StoreUnavailableError) {
       o.logger.warn({ requestId: call.requestId, operation: call.operation, err: e.message }, 'store unavailable');
-      return SqsErrors.ServiceUnavailable();
+      return errors?.serviceUnavailable() ?? unavailable();
     }
     if (e instanceof SigV4Error) {
-      const shape = sigv4ErrorShape(e.code, call.protocol === 'json' ? 'sqs-json' : 'query');
+      const shape = sigv4ErrorShape(e.code, sigv4Family(call));
       return new ServiceError(shape.type, e.message, {
         code: shape.code,
         status: shape.status,
@@ -115,28 +114,58 @@ export function createPipeline(o: PipelineOptions) {
       });
     }
     o.logger.error({ err: e, requestId: call.requestId, operation: call.operation }, 'unhandled error in handler');
-    return SqsErrors.InternalFailure();
+    return errors?.internalFailure() ?? internal();
   }
 
-  async function authenticate(req: AnyRequest, rawPath: string, rawQuery: string, body: Buffer) {
-    if (!o.credentials) {
+  /** The session behind temporary credentials, from whichever service issued it. */
+  function session(accessKeyId: string, token: string): IssuedSession | undefined {
+    for (const m of o.sessions) {
+      const s = m.def.session!(m.svc, accessKeyId, token);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  function sessionToken(req: AnyRequest, rawQuery: string): string | undefined {
+    const h = req.headers['x-amz-security-token'];
+    if (typeof h === 'string') return h;
+    if (!rawQuery.includes('X-Amz-Security-Token=')) return undefined;
+    return new URLSearchParams(rawQuery).get('X-Amz-Security-Token') ?? undefined;
+  }
+
+  async function authenticate(req: AnyRequest, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
+    if (!o.credentials && req.headers['x-amz-security-token'] === undefined) {
       // the hot path in anonymous mode: only the credential scope matters
       const m = CREDENTIAL.exec(String(req.headers.authorization ?? ''));
       if (m) return anonymous(m[1], m[2]);
     }
     const view: SignedRequestView = { method: req.method ?? 'POST', rawPath, rawQuery, headers: req.headers, body };
     const auth = parseAuth(view);
+    const token = auth && sessionToken(req, rawQuery);
+    const s = auth && token !== undefined ? session(auth.accessKeyId, token) : undefined;
+    const principal = s && { arn: s.arn, userId: s.userId };
     if (o.credentials) {
       if (!auth) throw new SigV4Error('MissingAuthenticationToken');
-      const cred = await verifySignature(view, auth, (k) => o.credentials!.get(k), o.clock.now(), o.clockSkewMs);
-      return { account: cred.accountId, region: auth.region, accessKeyId: auth.accessKeyId };
+      const lookup = (k: string): Credential | undefined =>
+        o.credentials!.get(k) ??
+        (s ? { accessKeyId: k, secretAccessKey: s.secretAccessKey, accountId: s.account } : undefined);
+      const cred = await verifySignature(view, auth, lookup, o.clock.now(), o.clockSkewMs);
+      if (s && s.expiresAt <= o.clock.now()) throw new SigV4Error('ExpiredToken');
+      return {
+        account: cred.accountId,
+        region: auth.region,
+        accessKeyId: auth.accessKeyId,
+        ...(principal ? { principal } : {}),
+      };
     }
-    // Anonymous mode: any credentials; a 12-digit access key id selects the account.
+    // Anonymous mode: any credentials; temporary ones act in their session's account, a
+    // 12-digit access key id selects the account.
     if (!auth) return { account: o.defaultAccount, region: o.defaultRegion, accessKeyId: undefined };
-    return anonymous(auth.accessKeyId, auth.region);
+    const who = anonymous(auth.accessKeyId, auth.region);
+    return s ? { ...who, account: s.account, principal: principal! } : who;
   }
 
-  function anonymous(accessKeyId: string, region: string) {
+  function anonymous(accessKeyId: string, region: string): Caller {
     const account = /^\d{12}$/.test(accessKeyId) ? accessKeyId : o.defaultAccount;
     return { account, region: region || o.defaultRegion, accessKeyId };
   }
@@ -146,14 +175,12 @@ export function createPipeline(o: PipelineOptions) {
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
     const target = req.headers['x-amz-target'];
-    let input: Record<string, unknown>;
     let params: Map<string, string> | undefined;
+    let to: Mounted;
     if (typeof target === 'string') {
-      const dot = target.indexOf('.');
-      call.operation = target.slice(dot + 1);
-      if (target.slice(0, dot) !== model.service.targetPrefix || !Object.hasOwn(sqsOperations, call.operation)) {
-        throw new ServiceError('UnknownOperationException', '', { namespace: 'com.amazon.coral.service' });
-      }
+      const r = o.router.json(target);
+      to = r.to;
+      call.operation = r.operation;
     } else {
       params = parseQueryParams(body.length ? body.toString('utf8') : '', rawQuery);
       const action = params.get('Action');
@@ -161,26 +188,17 @@ export function createPipeline(o: PipelineOptions) {
         throw new ServiceError('UnknownOperationException', '', { status: 404, code: 'UnknownOperationException' });
       }
       call.operation = action;
-      // own properties only: 'toString', 'constructor' or '__proto__' are not actions
-      if (!Object.hasOwn(sqsOperations, action)) {
-        throw SqsErrors.InvalidAction(`The action ${action} is not valid for this endpoint.`);
-      }
-      // Java v1 and .NET post Query requests to the queue URL itself, without QueueUrl.
-      if (!params.has('QueueUrl') && /^\/(queue\/[^/]+\/)?\d{12}\/[^/]+\/?$/.test(rawPath)) {
-        if (SERVICE_ACTIONS.has(action)) {
-          throw SqsErrors.InvalidAction(`The action ${action} is not valid for this endpoint.`);
-        }
-        params.set('QueueUrl', baseUrl + rawPath);
-      }
+      const auth = req.headers.authorization;
+      to = o.router.query(action, o.router.scope(typeof auth === 'string' ? auth : undefined, params));
+      call.to = to;
+      to.def.queryPath?.(rawPath, action, params, baseUrl);
     }
+    call.to = to;
     const who = await authenticate(req, rawPath, rawQuery, body);
+    const model = to.model;
     const op = model.operations[call.operation];
-    if (params) {
-      input = decodeQueryInput(model, op.input, params);
-    } else {
-      input = decodeJsonInput(model, op.input, body);
-    }
-    checkRequired(model, op.input, input);
+    const input = params ? decodeQueryInput(model, op.input, params) : decodeJsonInput(model, op.input, body);
+    checkRequired(model, to.def.errors, op.input, input);
     let ac: AbortController | undefined;
     const ctx: RequestContext = {
       requestId: call.requestId,
@@ -198,19 +216,26 @@ export function createPipeline(o: PipelineOptions) {
         return ac.signal;
       },
       ...(who.accessKeyId ? { accessKeyId: who.accessKeyId } : {}),
+      ...(who.principal ? { principal: who.principal } : {}),
     };
-    const output = await sqsOperations[call.operation](o.sqs, ctx, input);
-    if (call.protocol === 'json') {
-      send(res, 200, JSON_CT, encodeJsonOutput(model, op.output, output), call.requestId);
+    const output = await to.def.operations[call.operation](to.svc, ctx, input);
+    if (call.wire === 'query') {
+      const xml = encodeQueryResponse(model, call.operation, op.output, output, call.requestId);
+      send(res, 200, CONTENT_TYPES.query, xml, call.requestId);
     } else {
-      send(
-        res,
-        200,
-        XML_CT,
-        encodeQueryResponse(model, call.operation, op.output, output, call.requestId),
-        call.requestId,
-      );
+      send(res, 200, CONTENT_TYPES[call.wire], encodeJsonOutput(model, op.output, output), call.requestId);
     }
+  }
+
+  /** Admin routes sit behind the same authentication as the services; health and readiness stay open. */
+  async function admin(req: AnyRequest, res: AnyResponse, body: Buffer, call: Call, url: string, baseUrl: string) {
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    if (o.credentials && !UNSIGNED_ADMIN.has(rawPath)) {
+      call.wire = 'json1.0';
+      await authenticate(req, rawPath, q < 0 ? '' : url.slice(q + 1), body);
+    }
+    o.admin(req, res, body, baseUrl);
   }
 
   return function handle(req: AnyRequest, res: AnyResponse): void {
@@ -218,10 +243,13 @@ export function createPipeline(o: PipelineOptions) {
     const url = req.url ?? '/';
     const host = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? 'localhost';
     const baseUrl = `${o.tls ? 'https' : 'http'}://${host}`;
+    const target = req.headers['x-amz-target'];
+    const to = typeof target === 'string' ? o.router.byTarget(target) : o.router.defaultQuery;
     const call: Call = {
       requestId,
-      protocol: typeof req.headers['x-amz-target'] === 'string' ? 'json' : 'query',
+      wire: typeof target === 'string' ? jsonWire(to, req.headers['content-type']) : 'query',
       operation: '',
+      ...(to ? { to } : {}),
     };
     const chunks: Buffer[] = [];
     let size = 0;
@@ -247,11 +275,11 @@ export function createPipeline(o: PipelineOptions) {
     req.on('end', () => {
       if (tooBig) return;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      if (url.startsWith('/_wharf/') || url.startsWith('/_aws/')) {
-        o.admin(req, res, body, baseUrl);
-        return;
-      }
-      dispatch(req, res, body, call, url, baseUrl).catch((e: unknown) => {
+      const work =
+        url.startsWith('/_wharf/') || url.startsWith('/_aws/')
+          ? admin(req, res, body, call, url, baseUrl)
+          : dispatch(req, res, body, call, url, baseUrl);
+      work.catch((e: unknown) => {
         if (res.headersSent) return;
         sendError(res, call, toServiceError(e, call));
       });
@@ -259,16 +287,31 @@ export function createPipeline(o: PipelineOptions) {
   };
 }
 
-/** Top-level members the model marks required → MissingParameter, in AWS's wording. */
-function checkRequired(model: ServiceModel, shapeName: string | null, input: Record<string, unknown>): void {
+/** Top-level members the model marks required → the service's own missing-parameter error. */
+function checkRequired(
+  model: ServiceModel,
+  errors: PlatformErrors,
+  shapeName: string | null,
+  input: Record<string, unknown>,
+): void {
   if (!shapeName) return;
   const shape = model.shapes[shapeName];
   if (shape.type !== 'structure') return;
   for (const [name, m] of Object.entries(shape.members)) {
     if (m.required && (input[name] === undefined || input[name] === null)) {
-      // batch entry lists: AWS reports an empty batch, not a missing parameter
-      if (name === 'Entries') continue;
-      throw SqsErrors.MissingParameter(`The request must contain the parameter ${m.xmlName ?? name}.`);
+      const err = errors.missingParameter(name, m.xmlName ?? name);
+      if (err) throw err;
     }
   }
 }
+
+const internal = () =>
+  new ServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', {
+    status: 500,
+    namespace: 'com.amazon.coral.service',
+  });
+const unavailable = () =>
+  new ServiceError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', {
+    status: 503,
+    namespace: 'com.amazon.coral.service',
+  });

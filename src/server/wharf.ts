@@ -10,7 +10,9 @@ import pino, { type Logger } from 'pino';
 import { DEFAULTS, isLoopback, type WharfConfig } from '../config/config.js';
 import { AppError } from '../services/shared/errors.js';
 import { systemClock, type Clock } from '../services/shared/clock.js';
-import { SqsService } from '../services/sqs/service.js';
+import { REGISTRY, type ServiceInstances } from '../services/registry.js';
+import type { ServiceDeps } from '../services/definition.js';
+import { loadModel } from '../protocol/model.js';
 import { SqliteSqsStore } from '../store/sqlite/sqs-store.js';
 import type { PostgresSqsStore } from '../store/postgres/sqs-store.js';
 import type { SqsStore } from '../store/types.js';
@@ -18,6 +20,7 @@ import { loadCredentialsFile } from '../protocol/sigv4.js';
 import { createFrontDoor } from './front-door.js';
 import { createPipeline } from './pipeline.js';
 import { createAdmin } from './admin.js';
+import { createRouter, type Mounted } from './router.js';
 
 export interface StartOptions extends Partial<WharfConfig> {
   /** injected time (tests advance a ManualClock instead of sleeping) */
@@ -34,7 +37,8 @@ export interface Wharf {
   host: string;
   config: WharfConfig;
   store: SqsStore;
-  sqs: SqsService;
+  /** every service's running instance, by registry name */
+  services: ServiceInstances;
   startedInMs: number;
   /** Stops accepting, finishes requests in flight, flushes and closes the store. */
   stop(): Promise<void>;
@@ -130,22 +134,48 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
 
   const store: SqsStore =
     config.store === 'sqlite' ? openStore(config, logger, clock).store : await openPostgres(config, logger);
-  let sqs: SqsService;
+  const deps: ServiceDeps = {
+    store,
+    clock,
+    logger,
+    nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
+    accountOf: (k) => credentials?.get(k)?.accountId ?? (/^\d{12}$/.test(k) ? k : config.defaultAccount),
+  };
+  const mounted: Mounted[] = [];
+  const stopServices = async () => {
+    for (const m of [...mounted].reverse()) await m.def.stop(m.svc);
+  };
   try {
-    sqs = await SqsService.create({
-      store,
-      clock,
-      nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-      maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
-      onError: (err) => logger.error({ err }, 'background work failed'),
-    });
+    for (const [name, def] of Object.entries(REGISTRY)) {
+      const model = loadModel(def.model);
+      const json = def.protocols.find((p): p is 'json1.0' | 'json1.1' => p === 'json1.0' || p === 'json1.1');
+      mounted.push({
+        name,
+        def,
+        svc: await def.start(deps),
+        model,
+        dialect: {
+          namespace: model.service.namespace,
+          ...(model.service.xmlNamespace ? { xmlNamespace: model.service.xmlNamespace } : {}),
+          ...(model.service.awsQueryCompatible ? { awsQueryCompatible: true } : {}),
+        },
+        ...(json ? { json } : {}),
+      });
+    }
   } catch (e) {
+    await stopServices();
     await store.close();
     throw e;
   }
+  const services = Object.fromEntries(mounted.map((m) => [m.name, m.svc])) as ServiceInstances;
   let ready = false;
   const admin = createAdmin({
-    sqs,
+    sqs: services.sqs,
+    reset: async () => {
+      await store.reset();
+      for (const m of mounted) m.def.afterReset?.(m.svc);
+    },
     defaultAccount: config.defaultAccount,
     defaultRegion: config.defaultRegion,
     ready: () => ready,
@@ -155,7 +185,8 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
         : { store: store.kind, schema: config.storeSchema },
   });
   const pipeline = createPipeline({
-    sqs,
+    router: createRouter(mounted),
+    sessions: mounted.filter((m) => m.def.session),
     clock,
     logger,
     ...(credentials ? { credentials } : {}),
@@ -175,7 +206,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
   try {
     address = await door.listen(config.port, config.host);
   } catch (e) {
-    sqs.stop();
+    await stopServices();
     await store.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
@@ -203,7 +234,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     host: address.address,
     config,
     store,
-    sqs,
+    services,
     startedInMs: performance.now() - t0,
     stop() {
       stopping ??= (async () => {
@@ -213,7 +244,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
         try {
           ready = false;
           clearInterval(checkpoints);
-          sqs.stop(); // ends long polls so in-flight requests can finish
+          await stopServices(); // ends long polls so in-flight requests can finish
           await door.close();
           await store.close();
         } finally {

@@ -208,8 +208,6 @@ describe('JSON protocol', () => {
       'AmazonSQS.listQueues',
       'AmazonSQS.',
       'AmazonSQS',
-      'Kinesis_20131202.ListStreams',
-      '.ListQueues',
       // names an object inherits are not actions
       'AmazonSQS.toString',
       'AmazonSQS.constructor',
@@ -218,6 +216,16 @@ describe('JSON protocol', () => {
     ];
     for (const t of targets) {
       expectJsonError(await json(t, '{}'), 400, `${CORAL}UnknownOperationException`, 'UnknownOperationException');
+    }
+    // a service Wharf does not serve: the message names what was asked for and what is served
+    for (const t of ['Kinesis_20131202.ListStreams', 'DynamoDB_20120810.ListTables', '.ListQueues']) {
+      const r = await json(t, '{}');
+      expect(r.status).toBe(400);
+      const body = JSON.parse(r.body) as Json;
+      expect(body.__type).toBe(`${CORAL}UnknownOperationException`);
+      expect(body.message).toBe(`Wharf does not serve X-Amz-Target ${t}; it serves sqs (X-Amz-Target AmazonSQS), sts.`);
+      // not SQS's: no legacy Query code
+      expect(r.headers['x-amzn-query-error']).toBeUndefined();
     }
   });
 
@@ -749,10 +757,10 @@ describe('transport', () => {
       body: JSON.stringify({ QueueUrl: other, WaitTimeSeconds: 20 }),
       signal: aborted.signal,
     }).catch((e: Error) => e);
-    await vi.waitFor(() => expect(wharf.sqs.longPoll.waiting()).toBe(1), { timeout: 5000, interval: 5 });
+    await vi.waitFor(() => expect(wharf.services.sqs.longPoll.waiting()).toBe(1), { timeout: 5000, interval: 5 });
     aborted.abort();
     expect(await poll).toBeInstanceOf(Error);
-    await vi.waitFor(() => expect(wharf.sqs.longPoll.waiting()).toBe(0), { timeout: 5000, interval: 5 });
+    await vi.waitFor(() => expect(wharf.services.sqs.longPoll.waiting()).toBe(0), { timeout: 5000, interval: 5 });
     expect((await json('ListQueues', {})).status).toBe(200);
   });
 });

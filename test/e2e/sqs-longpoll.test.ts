@@ -210,7 +210,7 @@ describe.each(VARIANTS)('SQS long polling ($label)', ({ proto, fifo }) => {
     const waiting = await park(QueueUrl);
     await env.other.call('DeleteQueue', { QueueUrl });
     expect(await waiting.promise).toEqual([]);
-    expect(env.wharf.sqs.longPoll.waitingOn(q!.id)).toBe(0);
+    expect(env.wharf.services.sqs.longPoll.waitingOn(q!.id)).toBe(0);
     await awsError(receive(QueueUrl), 'QueueDoesNotExist', proto);
   });
 

@@ -849,7 +849,7 @@ describe.each(VARIANTS)('SQS messages ($label)', ({ proto, fifo }) => {
       expect(await counts(sqs, QueueUrl)).toEqual([2, 0, 0]);
       clock.advance(1);
       // the background sweep removes it...
-      await wharf.sqs.runMaintenance();
+      await wharf.services.sqs.runMaintenance();
       expect(await counts(sqs, QueueUrl)).toEqual([1, 0, 0]);
       // ...and a receive never returns it
       await send(QueueUrl, 'third');

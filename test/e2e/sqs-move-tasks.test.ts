@@ -85,7 +85,7 @@ const tasks = async (env: Env, SourceArn: string, MaxResults?: number): Promise<
 /** One pass of the background work after `ms` of (manual) time. */
 async function tick(env: Env, ms: number) {
   env.clock.advance(ms);
-  await env.wharf.sqs.runMaintenance();
+  await env.wharf.services.sqs.runMaintenance();
 }
 
 describe.each(VARIANTS)('SQS message move tasks ($label)', ({ proto, fifo }) => {
@@ -114,7 +114,7 @@ describe.each(VARIANTS)('SQS message move tasks ($label)', ({ proto, fifo }) => 
       StartedTimestamp: startedAt,
     });
     // nothing happens until time passes
-    await env.wharf.sqs.runMaintenance();
+    await env.wharf.services.sqs.runMaintenance();
     expect(await counts(sqs, dlq)).toEqual([3, 0, 0]);
 
     await tick(env, 1000);
@@ -277,7 +277,7 @@ describe.each(VARIANTS)('SQS message move tasks ($label)', ({ proto, fifo }) => 
 async function drainPeek(env: Env, QueueUrl: string): Promise<{ MessageId: string }[]> {
   const [account, name] = QueueUrl.split('/').slice(-2);
   const q = (await env.wharf.store.getQueue(account, 'us-east-1', name))!;
-  const peeked = await env.wharf.store.peek(await env.wharf.sqs.ref(q), env.clock.now(), 100);
+  const peeked = await env.wharf.store.peek(await env.wharf.services.sqs.ref(q), env.clock.now(), 100);
   return peeked.map((p) => ({ MessageId: p.messageId }));
 }
 

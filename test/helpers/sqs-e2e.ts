@@ -77,10 +77,10 @@ export function fifoFields(fifo: boolean, entry: Record<string, unknown> = {}): 
 
 /** The number of receives parked in a long poll, on one queue or on all of them. */
 export async function parked(wharf: Wharf, queueUrl?: string): Promise<number> {
-  if (!queueUrl) return wharf.sqs.longPoll.waiting();
+  if (!queueUrl) return wharf.services.sqs.longPoll.waiting();
   const [account, name] = queueUrl.split('/').slice(-2);
   const q = await wharf.store.getQueue(account, REGION, name);
-  return q ? wharf.sqs.longPoll.waitingOn(q.id) : 0;
+  return q ? wharf.services.sqs.longPoll.waitingOn(q.id) : 0;
 }
 
 /**

@@ -1,0 +1,106 @@
+/**
+ * Which service and operation a request is for, from what is on the wire, naming no service:
+ * - an `X-Amz-Target: <prefix>.<Operation>` header: the service with that target prefix;
+ * - otherwise AWS Query (`Action=` in the body or the query string): the service the SigV4
+ *   credential scope names (SNS and SQS both have AddPermission on `POST /`), and for unsigned
+ *   requests the only service that has the action (the first registered when several have it);
+ * - rest-json services by the model's method and path templates (none served yet).
+ * What no service serves gets a 400 that names what was asked for and lists what is served.
+ */
+import type { WireProtocol } from '../kernel/wire.js';
+import type { ServiceModel } from '../protocol/model.js';
+import type { ErrorDialect } from '../protocol/errors.js';
+import type { ServiceDefinition } from '../services/definition.js';
+import { ServiceError } from '../services/shared/errors.js';
+
+export interface Mounted {
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry pairs a definition with its own instance
+  def: ServiceDefinition<any>;
+  svc: unknown;
+  model: ServiceModel;
+  dialect: ErrorDialect;
+  /** the JSON protocol version its X-Amz-Target requests speak */
+  json?: Extract<WireProtocol, 'json1.0' | 'json1.1'>;
+}
+
+const CORAL = 'com.amazon.coral.service';
+/** Errors raised before a service is known are rendered in this neutral dialect. */
+export const NEUTRAL: ErrorDialect = { namespace: CORAL };
+const SCOPE = /Credential=[^/,\s]+\/\d{8}\/[^/,\s]*\/([^/,\s]+)\//;
+
+export function createRouter(mounted: Mounted[]) {
+  const byPrefix = new Map<string, Mounted>();
+  const bySigningName = new Map<string, Mounted>();
+  const query: Mounted[] = [];
+  for (const m of mounted) {
+    if (m.def.targetPrefix && m.json) byPrefix.set(m.def.targetPrefix, m);
+    if (m.def.protocols.includes('query')) {
+      query.push(m);
+      bySigningName.set(m.def.signingName, m);
+    }
+  }
+  const served = () =>
+    mounted.map((m) => (m.def.targetPrefix ? `${m.name} (X-Amz-Target ${m.def.targetPrefix})` : m.name)).join(', ');
+  const has = (m: Mounted, op: string) => Object.hasOwn(m.def.operations, op);
+
+  return {
+    /** whose dialect a Query request's errors take before its service is known */
+    defaultQuery: query[0],
+
+    /** the service an X-Amz-Target header addresses, if Wharf serves it */
+    byTarget(target: string): Mounted | undefined {
+      const dot = target.indexOf('.');
+      return byPrefix.get(dot < 0 ? target : target.slice(0, dot));
+    },
+
+    /** `<prefix>.<Operation>` → the service and the operation, or UnknownOperationException */
+    json(target: string): { to: Mounted; operation: string } {
+      const dot = target.indexOf('.');
+      const to = this.byTarget(target);
+      const operation = dot < 0 ? '' : target.slice(dot + 1);
+      if (!to) {
+        throw new ServiceError(
+          'UnknownOperationException',
+          `Wharf does not serve X-Amz-Target ${target}; it serves ${served()}.`,
+          { namespace: CORAL },
+        );
+      }
+      // own properties only: 'toString', 'constructor' or '__proto__' are not operations
+      if (!has(to, operation)) throw new ServiceError('UnknownOperationException', '', { namespace: CORAL });
+      return { to, operation };
+    },
+
+    /**
+     * An AWS Query action → its service. `scope` is the signing name from the Authorization
+     * header or X-Amz-Credential, when the request is signed.
+     */
+    query(action: string, scope: string | undefined): Mounted {
+      if (scope !== undefined) {
+        const to = bySigningName.get(scope);
+        if (!to) {
+          throw new ServiceError(
+            'InvalidAction',
+            `Wharf does not serve ${scope} (asked for Action=${action}); it serves ${served()}.`,
+            { namespace: CORAL },
+          );
+        }
+        if (!has(to, action)) throw to.def.errors.invalidAction(action);
+        return to;
+      }
+      const to = query.find((m) => has(m, action));
+      if (to) return to;
+      throw query[0].def.errors.invalidAction(action);
+    },
+
+    /** the signing name in the credential scope of a signed request (header or presigned form) */
+    scope(authorization: string | undefined, params: Map<string, string>): string | undefined {
+      const m = SCOPE.exec(authorization ?? '');
+      if (m) return m[1];
+      const cred = params.get('X-Amz-Credential');
+      return cred?.split('/')[3];
+    },
+  };
+}
+
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,76 @@
+/**
+ * What a service brings to the platform: one folder under services/ exports one of these, and
+ * services/registry.ts lists it. The pipeline, the router, startWharf(), reset and shutdown
+ * iterate the registry and name no service.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from './shared/clock.js';
+import type { RequestContext } from './shared/context.js';
+import type { ServiceError } from './shared/errors.js';
+import type { SqsStore } from '../store/types.js';
+import type { WireProtocol } from '../kernel/wire.js';
+
+export type Handler<S> = (svc: S, ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
+
+/** What every service gets when the server starts it. */
+export interface ServiceDeps {
+  store: SqsStore;
+  clock: Clock;
+  logger: Logger;
+  /** identifies this node for leases on shared background work */
+  nodeId: string;
+  /** background sweep interval; 0 disables it (tests drive the work themselves) */
+  maintenanceIntervalMs: number;
+  /** the account of a long-term access key id (credentials file, a 12-digit id, else the default account) */
+  accountOf(accessKeyId: string): string;
+}
+
+/** Temporary credentials a service issued (STS): the pipeline verifies signatures made with them. */
+export interface IssuedSession {
+  account: string;
+  secretAccessKey: string;
+  /** epoch ms */
+  expiresAt: number;
+  arn: string;
+  userId: string;
+}
+
+/** The errors the platform raises on a service's behalf, in that service's own wording. */
+export interface PlatformErrors {
+  internalFailure(): ServiceError;
+  serviceUnavailable(): ServiceError;
+  /** a Query `Action=` this service does not have */
+  invalidAction(action: string): ServiceError;
+  /** a required top-level member is absent; undefined lets the handler report it its own way */
+  missingParameter(member: string, wireName: string): ServiceError | undefined;
+}
+
+/** A Query request posted to a resource path (SQS queue URLs): may fill in the parameter the path names. */
+export interface QueryPathHook {
+  (rawPath: string, action: string, params: Map<string, string>, baseUrl: string): void;
+}
+
+export interface ServiceDefinition<S = unknown> {
+  /** the generated model's file name (src/protocol/generated/<model>.json) */
+  model: string;
+  /** SigV4 signing name: the credential scope's service */
+  signingName: string;
+  protocols: readonly WireProtocol[];
+  /** JSON protocols: the X-Amz-Target prefix */
+  targetPrefix?: string;
+  operations: Record<string, Handler<S>>;
+  errors: PlatformErrors;
+  queryPath?: QueryPathHook;
+  start(deps: ServiceDeps): Promise<S>;
+  /** ends waits (long polls) and timers; the store is closed after every service stopped */
+  stop(svc: S): void | Promise<void>;
+  /** a request signed with temporary credentials: the session behind its access key id and token */
+  session?(svc: S, accessKeyId: string, sessionToken: string): IssuedSession | undefined;
+  /** after the store was reset (POST /_wharf/reset): drop caches */
+  afterReset?(svc: S): void;
+}
+
+/** Keeps the instance type of a definition while checking it against the interface. */
+export function defineService<S>(d: ServiceDefinition<S>): ServiceDefinition<S> {
+  return d;
+}

@@ -1,0 +1,33 @@
+/** STS on the platform: AWS Query, signed as `sts`. */
+import { defineService } from '../definition.js';
+import { memberPath } from '../shared/coral.js';
+import { StsErrors } from './errors.js';
+import * as ops from './operations.js';
+import { StsService } from './service.js';
+
+export const sts = defineService<StsService>({
+  model: 'sts',
+  signingName: 'sts',
+  protocols: ['query'],
+  operations: {
+    AssumeRole: ops.assumeRole,
+    GetAccessKeyInfo: ops.getAccessKeyInfo,
+    GetCallerIdentity: ops.getCallerIdentity,
+    GetSessionToken: ops.getSessionToken,
+  },
+  errors: {
+    internalFailure: StsErrors.InternalFailure,
+    serviceUnavailable: StsErrors.ServiceUnavailable,
+    invalidAction: StsErrors.InvalidAction,
+    missingParameter: (member) =>
+      StsErrors.ValidationError([{ path: memberPath(member), value: null, constraint: 'Member must not be null' }]),
+  },
+  start: async (deps) =>
+    StsService.create({
+      secret: await deps.store.secret('sts-sessions'),
+      clock: deps.clock,
+      accountOf: deps.accountOf,
+    }),
+  stop: () => {},
+  session: (svc, accessKeyId, token) => svc.session(accessKeyId, token),
+});

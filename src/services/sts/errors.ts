@@ -1,0 +1,23 @@
+/** The errors STS sends: Query codes and statuses as AWS sends them, Coral validation wording. */
+import { ServiceError } from '../shared/errors.js';
+import { validationMessage, type Violation } from '../shared/coral.js';
+
+export const StsErrors = {
+  ValidationError: (violations: Violation[]) =>
+    new ServiceError('ValidationError', validationMessage(violations), { code: 'ValidationError' }),
+  AccessDenied: (message: string) => new ServiceError('AccessDenied', message, { code: 'AccessDenied', status: 403 }),
+  InvalidAction: (action: string) =>
+    new ServiceError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`, {
+      code: 'InvalidAction',
+    }),
+  InternalFailure: () =>
+    new ServiceError('InternalFailure', 'The request processing has failed because of an unknown error.', {
+      code: 'InternalFailure',
+      status: 500,
+    }),
+  ServiceUnavailable: () =>
+    new ServiceError('ServiceUnavailable', 'Service is unable to handle request.', {
+      code: 'ServiceUnavailable',
+      status: 503,
+    }),
+};
