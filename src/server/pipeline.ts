@@ -189,8 +189,9 @@ export function createPipeline(o: PipelineOptions) {
       }
       call.operation = action;
       const auth = req.headers.authorization;
-      to = o.router.query(action, o.router.scope(typeof auth === 'string' ? auth : undefined, params));
-      call.to = to;
+      const r = o.router.query(action, o.router.scope(typeof auth === 'string' ? auth : undefined, params));
+      to = call.to = r.to;
+      if (r.error) throw r.error;
       to.def.queryPath?.(rawPath, action, params, baseUrl);
     }
     call.to = to;

@@ -73,9 +73,10 @@ export function createRouter(mounted: Mounted[]) {
 
     /**
      * An AWS Query action → its service. `scope` is the signing name from the Authorization
-     * header or X-Amz-Credential, when the request is signed.
+     * header or X-Amz-Credential, when the request is signed. An action the service lacks comes
+     * back as that service's error, to be rendered in its dialect.
      */
-    query(action: string, scope: string | undefined): Mounted {
+    query(action: string, scope: string | undefined): { to: Mounted; error?: ServiceError } {
       if (scope !== undefined) {
         const to = bySigningName.get(scope);
         if (!to) {
@@ -85,12 +86,13 @@ export function createRouter(mounted: Mounted[]) {
             { namespace: CORAL },
           );
         }
-        if (!has(to, action)) throw to.def.errors.invalidAction(action);
-        return to;
+        return has(to, action) ? { to } : { to, error: to.def.errors.invalidAction(action) };
       }
       const to = query.find((m) => has(m, action));
-      if (to) return to;
-      throw query[0].def.errors.invalidAction(action);
+      if (to) return { to };
+      // an action of a served service's API that Wharf does not implement: that service says so
+      const owner = query.find((m) => Object.hasOwn(m.model.operations, action)) ?? query[0];
+      return { to: owner, error: owner.def.errors.invalidAction(action) };
     },
 
     /** the signing name in the credential scope of a signed request (header or presigned form) */

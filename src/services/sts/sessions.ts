@@ -67,8 +67,10 @@ export class SessionIssuer {
     if (!token.startsWith(PREFIX)) return undefined;
     const [payload, sig, extra] = token.slice(PREFIX.length).split('.');
     if (!payload || !sig || extra !== undefined) return undefined;
-    const want = this.mac(payload);
-    const got = Buffer.from(sig, 'base64url');
+    // compared as text: base64url's last digit has unused bits, so decoding would accept
+    // several spellings of one signature
+    const want = Buffer.from(this.mac(payload).toString('base64url'));
+    const got = Buffer.from(sig);
     if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
     let s: Session;
     try {
