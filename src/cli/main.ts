@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `wharf` command line: flags and environment → configuration → server. */
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import pino from 'pino';
@@ -17,6 +18,7 @@ function usage(): string {
   });
   rows.push(['--config <file>', 'WHARF_CONFIG', 'JSON file of options (keys as the flags, or camelCase)']);
   rows.push(['--help', '', 'this text']);
+  rows.push(['--version', '', 'the version of Wharf']);
   const w1 = Math.max(...rows.map((r) => r[0].length));
   const w2 = Math.max(...rows.map((r) => r[1].length));
   const lines = ['Usage: wharf [options]', '', 'Options (each also as an environment variable):'];
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     config: { type: 'string' },
     help: { type: 'boolean' },
+    version: { type: 'boolean' },
   };
   for (const o of OPTIONS) options[o.flag] = { type: o.type === 'boolean' ? 'boolean' : 'string' };
   let flags: Record<string, unknown>;
@@ -39,6 +42,12 @@ async function main(): Promise<void> {
   }
   if (flags.help) {
     process.stdout.write(usage() + '\n');
+    return;
+  }
+  if (flags.version) {
+    // dist/cli/main.js and src/cli/main.ts both sit two levels below package.json
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+    process.stdout.write(`wharf ${pkg.version}\n`);
     return;
   }
   const config = resolveConfig(flags);

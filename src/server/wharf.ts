@@ -4,9 +4,10 @@
  */
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import Database from 'better-sqlite3';
 import { DEFAULTS, isLoopback, type WharfConfig } from '../config/config.js';
 import { AppError } from '../services/shared/errors.js';
 import { systemClock, type Clock } from '../services/shared/clock.js';
@@ -77,7 +78,11 @@ async function openPostgres(c: WharfConfig, logger: Logger): Promise<PostgresSqs
   }
 }
 
-function openStore(c: WharfConfig, logger: Logger, clock: Clock): { store: SqliteSqsStore; path: string } {
+function openStore(
+  c: WharfConfig,
+  logger: Logger,
+  clock: Clock,
+): { store: SqliteSqsStore; path: string; unlock?: () => void } {
   if (c.dataDir === ':memory:') {
     return {
       store: new SqliteSqsStore({ path: ':memory:', durability: c.durability, now: () => clock.now() }),
@@ -86,7 +91,7 @@ function openStore(c: WharfConfig, logger: Logger, clock: Clock): { store: Sqlit
   }
   const dir = resolve(c.dataDir);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new AppError(
@@ -94,6 +99,7 @@ function openStore(c: WharfConfig, logger: Logger, clock: Clock): { store: Sqlit
       `data directory ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
+  const lock = lockDataDir(dir);
   const path = join(dir, 'wharf.db');
   try {
     const store = new SqliteSqsStore({
@@ -102,9 +108,49 @@ function openStore(c: WharfConfig, logger: Logger, clock: Clock): { store: Sqlit
       onError: (err) => logger.error({ err }, 'store error'),
       now: () => clock.now(),
     });
-    return { store, path };
+    return { store, path, unlock: () => lock.close() };
   } catch (e) {
+    lock.close();
     throw new AppError('ERR_DATA_DIR', `cannot open ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * mkdir -p without Node's recursive mkdir, which spins forever on a path it cannot create under
+ * a pseudo file system (`/proc/nope`).
+ */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw e;
+    makeDir(dirname(dir));
+    mkdirSync(dir);
+  }
+}
+
+/**
+ * One process per data directory: an exclusive SQLite lock on <dir>/wharf.lock, held while the
+ * server runs. The operating system drops it when the process dies, so a crash leaves no stale
+ * lock behind, and a second server on the same directory fails at once instead of splitting
+ * state with the first.
+ */
+function lockDataDir(dir: string): Database.Database {
+  const path = join(dir, 'wharf.lock');
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: 0 });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    return db;
+  } catch (e) {
+    db?.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new AppError('ERR_DATA_DIR_IN_USE', `data directory ${dir} is in use by another Wharf process`);
+    }
+    throw new AppError('ERR_DATA_DIR', `cannot lock ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -132,8 +178,13 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     }
   }
 
-  const store: SqsStore =
-    config.store === 'sqlite' ? openStore(config, logger, clock).store : await openPostgres(config, logger);
+  const opened: { store: SqsStore; unlock?: () => void } =
+    config.store === 'sqlite' ? openStore(config, logger, clock) : { store: await openPostgres(config, logger) };
+  const store = opened.store;
+  const closeStore = async () => {
+    await store.close();
+    opened.unlock?.();
+  };
   const deps: ServiceDeps = {
     store,
     clock,
@@ -165,7 +216,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     }
   } catch (e) {
     await stopServices();
-    await store.close();
+    await closeStore();
     throw e;
   }
   const services = Object.fromEntries(mounted.map((m) => [m.name, m.svc])) as ServiceInstances;
@@ -207,7 +258,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     address = await door.listen(config.port, config.host);
   } catch (e) {
     await stopServices();
-    await store.close();
+    await closeStore();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new AppError('ERR_PORT_BUSY', `port ${config.port} on ${config.host} is already in use`);
@@ -218,13 +269,15 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     throw e;
   }
   ready = true;
-  // copy the WAL into the database file in the background (a worker thread does the I/O)
-  const checkpoints = setInterval(() => {
-    if (store instanceof SqliteSqsStore) {
-      store.checkpoint().catch((err: Error) => logger.error({ err }, 'checkpoint failed'));
-    }
-  }, 1000);
-  checkpoints.unref();
+  // copy the WAL into the database file in the background (a worker thread does the I/O);
+  // an in-memory database has no WAL to copy
+  const sqlite = store instanceof SqliteSqsStore && config.dataDir !== ':memory:' ? store : undefined;
+  const checkpoints =
+    sqlite &&
+    setInterval(() => {
+      sqlite.checkpoint().catch((err: Error) => logger.error({ err }, 'checkpoint failed'));
+    }, 1000);
+  checkpoints?.unref();
 
   const hostForUrl = address.address.includes(':') ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -246,7 +299,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
           clearInterval(checkpoints);
           await stopServices(); // ends long polls so in-flight requests can finish
           await door.close();
-          await store.close();
+          await closeStore();
         } finally {
           clearInterval(hold);
         }

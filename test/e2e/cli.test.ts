@@ -414,6 +414,36 @@ describe('option sources', () => {
 // ── startup errors ───────────────────────────────────────────────────────────
 
 describe('startup errors', () => {
+  it('prints its version with --version', async () => {
+    const r = await fails(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^wharf \d+\.\d+\.\d+\n$/);
+  });
+
+  it('logs no error with --data-dir :memory:', async () => {
+    const s = await start(['--port', '0', '--data-dir', ':memory:', '--log-level', 'warn']);
+    // the checkpoint interval is 1 s: it used to log a failure on every tick
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await stop(s)).toEqual({ code: 0, signal: null });
+    expect(s.stdout()).not.toMatch(/"level":(40|50|60)/);
+    expect(s.stderr()).toBe('');
+  });
+
+  it('refuses a data directory another Wharf uses, and takes it over once that one is gone', async () => {
+    const dir = tempDir();
+    const first = await start(['--port', '0', '--data-dir', dir]);
+    const second = await fails(['--port', '0', '--data-dir', dir]);
+    expectOneLineError(second, 'ERR_DATA_DIR_IN_USE', `data directory ${dir} is in use by another Wharf process`);
+    // the first one is unharmed
+    expect((await call(first.endpoint, { Action: 'CreateQueue', QueueName: 'mine' })).status).toBe(200);
+    // killed without a chance to clean up: the lock goes with the process
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = await start(['--port', '0', '--data-dir', dir]);
+    expect((await call(third.endpoint, { Action: 'GetQueueUrl', QueueName: 'mine' })).status).toBe(200);
+    await stop(third);
+  });
+
   it('reports a busy port', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -432,6 +462,9 @@ describe('startup errors', () => {
     writeFileSync(file, 'not a directory');
     const r = await fails(['--port', '0', '--data-dir', join(file, 'data')]);
     expectOneLineError(r, 'ERR_DATA_DIR', `data directory ${join(file, 'data')} is not writable`);
+    // a directory that cannot be created fails fast (it used to spin)
+    const proc = await fails(['--port', '0', '--data-dir', '/proc/nope']);
+    expectOneLineError(proc, 'ERR_DATA_DIR', 'data directory /proc/nope is not writable');
     const viaEnv = await fails([], { WHARF_PORT: '0', WHARF_DATA_DIR: join(file, 'x') });
     expectOneLineError(viaEnv, 'ERR_DATA_DIR', 'is not writable');
     // a database file that is not a database
