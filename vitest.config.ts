@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The cluster suites spawn several nodes and stop PostgreSQL for a moment: they run on their
-// own, one file at a time (npm run test:cluster), never beside the other PostgreSQL tests.
+// The cluster suites spawn several nodes under load (the fault suite on a throwaway PostgreSQL
+// cluster of its own): they run on their own, one file at a time (npm run test:cluster), so their
+// timings are not disturbed by the other suites.
 const cluster = process.env.WHARF_TEST_CLUSTER === '1';
 const CLUSTER_FILES = ['test/e2e/cluster*.test.ts'];
 

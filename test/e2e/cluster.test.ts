@@ -29,7 +29,6 @@ import {
   Ledger,
   type Delivery,
   eventually,
-  holdServerUp,
   idOf,
   killAll,
   md5,
@@ -54,11 +53,9 @@ const POOL = 5;
 let nodes: WharfNode[] = [];
 /** one client per node */
 let sqs: Sqs[] = [];
-let releaseServer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   requireBuild();
-  releaseServer = await holdServerUp(`${APP}lock`);
   // the three start together: the migrations run once, under the advisory lock
   nodes = await Promise.all(
     ['A', 'B', 'C'].map((name) =>
@@ -72,11 +69,7 @@ afterAll(async () => {
   for (const c of sqs) c.close();
   await Promise.all(nodes.map((n) => stopNode(n, 'SIGTERM')));
   await killAll();
-  try {
-    await dropSchema(schema);
-  } finally {
-    await releaseServer?.();
-  }
+  await dropSchema(schema);
 }, 60_000);
 
 /** Each test checks, at its end, that every node is still up. */

@@ -2,13 +2,12 @@
  * Several real Wharf processes on one PostgreSQL database, for the cluster suites: the built CLI
  * (`dist/cli/main.js`, `npm run build` first) spawned with `--store postgres://...`, a raw AWS
  * JSON 1.0 client (no SDK: every error reaches the test as it came off the wire), message bodies
- * that carry a unique id, and PostgreSQL administration (terminating backends, stopping and
- * starting the server with pg_ctlcluster).
+ * that carry a unique id, and PostgreSQL administration (statements, terminating backends).
  *
  * Every node of a suite connects with `application_name` set to a name of the suite's own, so a
  * test can find (and terminate) exactly its nodes' backends in pg_stat_activity.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -393,100 +392,4 @@ export async function terminateBackends(prefix: string): Promise<number> {
     [prefix],
   );
   return rows.filter((r) => r.ok).length;
-}
-
-/** The local cluster serving PG_URL's port, as `pg_ctlcluster` names it (version, name). */
-export function localCluster(): { version: string; name: string } {
-  const port = new URL(PG_URL).port || '5432';
-  const lines = execFileSync('pg_lsclusters', ['--no-header']).toString().trim().split('\n');
-  for (const l of lines) {
-    const [version, name, p] = l.trim().split(/\s+/);
-    if (p === port) return { version, name };
-  }
-  throw new Error(`no local PostgreSQL cluster on port ${port} (pg_lsclusters: ${lines.join('; ')})`);
-}
-
-export function pgCtl(action: 'start' | 'stop'): void {
-  const { version, name } = localCluster();
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, action], { stdio: 'pipe' });
-}
-
-export function pgOnline(): boolean {
-  const port = new URL(PG_URL).port || '5432';
-  const lines = execFileSync('pg_lsclusters', ['--no-header']).toString().trim().split('\n');
-  return lines.some((l) => {
-    const f = l.trim().split(/\s+/);
-    return f[2] === port && f[3] === 'online';
-  });
-}
-
-/** Starts the local server if it is down and waits until it accepts connections. */
-export async function ensurePgStarted(): Promise<void> {
-  if (!pgOnline()) pgCtl('start');
-  await eventually('PostgreSQL accepting connections', 30_000, async () => {
-    await sql('SELECT 1');
-    return true;
-  });
-}
-
-// ── the PostgreSQL outage test and the suites that need the server up ──────────
-//
-// Stopping PostgreSQL would break any other suite using it at that moment (vitest runs two files
-// at once). The suites of this repository that keep nodes on the database for long hold a shared
-// advisory lock; the outage test takes it exclusively before it stops the server.
-
-const OUTAGE_LOCK = 'wharf-test:pg-outage';
-
-/** Holds the shared lock until release() (retries while the server is briefly down). */
-export async function holdServerUp(applicationName: string): Promise<() => Promise<void>> {
-  const c = await eventually('connect for the shared outage lock', 100_000, async () => {
-    const x = await admin(applicationName);
-    try {
-      await x.query('SELECT pg_advisory_lock_shared(hashtext($1))', [OUTAGE_LOCK]);
-    } catch (e) {
-      await x.end().catch(() => {});
-      throw e;
-    }
-    return x;
-  });
-  return async () => {
-    await c.end().catch(() => {});
-  };
-}
-
-/**
- * Takes the lock exclusively, waiting up to timeoutMs for the suites holding it. Returns the
- * connection holding it (stopping the server ends it, and with it the lock), or why not.
- */
-export async function lockServer(ownPrefix: string, timeoutMs: number): Promise<{ lock?: pg.Client; busy?: string }> {
-  const c = await admin(`${ownPrefix}lock`);
-  try {
-    await c.query(`SET lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-    await c.query('SELECT pg_advisory_lock(hashtext($1))', [OUTAGE_LOCK]);
-    return { lock: c };
-  } catch (e) {
-    await c.end().catch(() => {});
-    return { busy: `another suite kept the database busy for ${timeoutMs} ms (${(e as Error).message})` };
-  }
-}
-
-/**
- * Waits up to timeoutMs until no client is connected to the server but ours (application_name
- * starting with ownPrefix) and those waiting for the outage lock. Returns the others, if any stay.
- */
-export async function waitForQuiet(lock: pg.Client, ownPrefix: string, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const others = (
-      await lock.query<{ who: string }>(
-        `SELECT coalesce(nullif(application_name, ''), usename::text, '?') || '@' || coalesce(datname::text, '?') AS who
-         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
-           AND NOT starts_with(coalesce(application_name, ''), $1)
-           AND NOT (wait_event_type = 'Lock' AND wait_event = 'advisory')`,
-        [ownPrefix],
-      )
-    ).rows.map((r) => r.who);
-    if (!others.length || Date.now() > deadline) return [...new Set(others)];
-    await sleep(250);
-  }
 }
