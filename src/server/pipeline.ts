@@ -239,6 +239,8 @@ export function createPipeline(o: PipelineOptions) {
     o.admin(req, res, body, baseUrl);
   }
 
+  // per-request log lines cost a listener per request: only when asked for
+  const debug = o.logger.isLevelEnabled('debug');
   return function handle(req: AnyRequest, res: AnyResponse): void {
     const requestId = randomUUID();
     const url = req.url ?? '/';
@@ -252,6 +254,21 @@ export function createPipeline(o: PipelineOptions) {
       operation: '',
       ...(to ? { to } : {}),
     };
+    if (debug) {
+      const t0 = performance.now();
+      res.once('finish', () =>
+        o.logger.debug(
+          {
+            requestId,
+            service: call.to?.name,
+            operation: call.operation || undefined,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - t0) * 10) / 10,
+          },
+          'request',
+        ),
+      );
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;

@@ -420,6 +420,27 @@ describe('startup errors', () => {
     expect(r.stdout).toMatch(/^wharf \d+\.\d+\.\d+\n$/);
   });
 
+  it('logs a line per request at debug: service, operation, status, milliseconds', async () => {
+    const s = await start(['--port', '0', '--data-dir', ':memory:', '--log-level', 'debug']);
+    expect((await call(s.endpoint, { Action: 'CreateQueue', QueueName: 'logged' })).status).toBe(200);
+    expect((await call(s.endpoint, { Action: 'GetQueueUrl', QueueName: 'nope' })).status).toBe(400);
+    await stop(s);
+    const lines = s
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.service, l.operation, l.status])).toEqual([
+      ['sqs', 'CreateQueue', 200],
+      ['sqs', 'GetQueueUrl', 400],
+    ]);
+    for (const l of lines) {
+      expect(l.level).toBe(20);
+      expect(typeof l.ms).toBe('number');
+      expect(l.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it('logs no error with --data-dir :memory:', async () => {
     const s = await start(['--port', '0', '--data-dir', ':memory:', '--log-level', 'warn']);
     // the checkpoint interval is 1 s: it used to log a failure on every tick
