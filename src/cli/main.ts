@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { OPTIONS, resolveConfig } from '../config/config.js';
-import { AppError } from '../services/shared/errors.js';
+import { AppError } from '../kernel/errors.js';
 import { redactUrl, startWharf } from '../server/wharf.js';
 
 function usage(): string {

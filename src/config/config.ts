@@ -3,7 +3,7 @@
  * the server and tests. Precedence: flag > environment (WHARF_*) > config file > default.
  */
 import { readFileSync } from 'node:fs';
-import { AppError } from '../services/shared/errors.js';
+import { AppError } from '../kernel/errors.js';
 
 export interface WharfConfig {
   host: string;

@@ -1,4 +1,4 @@
-import { ServiceError } from '../services/shared/errors.js';
+import { ServiceError } from '../kernel/errors.js';
 
 /** Errors raised while decoding a request body, before any service sees it (a Coral error, as AWS sends it). */
 export function serializationError(message: string): ServiceError {

@@ -7,7 +7,7 @@
  * - AWS Query: `<ErrorResponse><Error><Type/><Code/><Message/>…` in the service's XML namespace.
  * - rest-json: the `x-amzn-errortype` header plus a JSON body with `message` (and Lambda's `Type`).
  */
-import type { ServiceError } from '../services/shared/errors.js';
+import type { ServiceError } from '../kernel/errors.js';
 import type { WireProtocol as Wire } from '../kernel/wire.js';
 import { encodeQueryError } from './xml.js';
 

@@ -6,7 +6,7 @@
  * N starts at 1. An empty list may arrive as `Name=` (botocore does this) and means [].
  */
 import { isScalar, setEntry, type ServiceModel } from './model.js';
-import { ServiceError } from '../services/shared/errors.js';
+import { ServiceError } from '../kernel/errors.js';
 
 export type QueryParams = Map<string, string>;
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AppError } from '../services/shared/errors.js';
+import { AppError } from '../kernel/errors.js';
 
 // The signing library and its dependencies cost ~15 MB of memory: loaded on the first strict
 // verification only, so a server in anonymous mode never pays for them.

@@ -20,9 +20,9 @@ import {
   type SignedRequestView,
 } from '../protocol/sigv4.js';
 import type { WireProtocol } from '../kernel/wire.js';
-import { ServiceError } from '../services/shared/errors.js';
-import type { RequestContext } from '../services/shared/context.js';
-import type { Clock } from '../services/shared/clock.js';
+import { ServiceError } from '../kernel/errors.js';
+import type { RequestContext } from '../kernel/context.js';
+import type { Clock } from '../kernel/clock.js';
 import type { IssuedSession, PlatformErrors } from '../services/definition.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { NEUTRAL, type Mounted, type Router } from './router.js';

@@ -11,7 +11,7 @@ import type { WireProtocol } from '../kernel/wire.js';
 import type { ServiceModel } from '../protocol/model.js';
 import type { ErrorDialect } from '../protocol/errors.js';
 import type { ServiceDefinition } from '../services/definition.js';
-import { ServiceError } from '../services/shared/errors.js';
+import { ServiceError } from '../kernel/errors.js';
 
 export interface Mounted {
   name: string;

@@ -4,9 +4,9 @@
  * iterate the registry and name no service.
  */
 import type { Logger } from 'pino';
-import type { Clock } from './shared/clock.js';
-import type { RequestContext } from './shared/context.js';
-import type { ServiceError } from './shared/errors.js';
+import type { Clock } from '../kernel/clock.js';
+import type { RequestContext } from '../kernel/context.js';
+import type { ServiceError } from '../kernel/errors.js';
 import type { SqsStore } from '../store/types.js';
 import type { WireProtocol } from '../kernel/wire.js';
 

@@ -16,7 +16,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import * as querySdk from 'sqs-query-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWharf, type Wharf } from '../../src/index.js';
-import { AppError } from '../../src/services/shared/errors.js';
+import { AppError } from '../../src/kernel/errors.js';
 import { expectError, PROTOCOLS, type Proto } from '../helpers/sqs.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/services/shared/clock.js';
+import { ManualClock } from '../../src/kernel/clock.js';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 

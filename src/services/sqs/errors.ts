@@ -2,7 +2,7 @@
  * Every error SQS sends, with AWS's codes and statuses (checked against the generated model by
  * test/unit/sqs-errors.test.ts) and AWS's wording.
  */
-import { ServiceError } from '../shared/errors.js';
+import { ServiceError } from '../../kernel/errors.js';
 
 const modelled = (type: string, code: string, status: number) => (message: string) =>
   new ServiceError(type, message, { code, status });

@@ -3,7 +3,7 @@
  * its queue (the store reports sends and visibility changes, across nodes on PostgreSQL), a
  * message's delay or visibility timeout runs out, the wait time ends, or the client goes away.
  */
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import type { Clock, TimerHandle } from '../../kernel/clock.js';
 
 interface Waiter {
   wake: () => void;

@@ -1,5 +1,5 @@
 /** AWS operation name → handler. Every SQS action, served identically over Query and JSON. */
-import type { RequestContext } from '../shared/context.js';
+import type { RequestContext } from '../../kernel/context.js';
 import type { SqsService } from './service.js';
 import * as queues from './operations/queues.js';
 import * as tags from './operations/tags.js';

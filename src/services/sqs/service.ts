@@ -3,8 +3,8 @@
  * the background work (retention sweeps, message move tasks). Operations live in
  * operations/*.ts and receive this object.
  */
-import type { Clock, TimerHandle } from '../shared/clock.js';
-import type { RequestContext } from '../shared/context.js';
+import type { Clock, TimerHandle } from '../../kernel/clock.js';
+import type { RequestContext } from '../../kernel/context.js';
 import type { QueueRef, QueueRow, SqsStore } from '../../store/types.js';
 import { parseConfig, type QueueConfig } from './attributes.js';
 import { missing, SqsErrors } from './errors.js';

@@ -1,5 +1,5 @@
 /** The errors STS sends: Query codes and statuses as AWS sends them, Coral validation wording. */
-import { ServiceError } from '../shared/errors.js';
+import { ServiceError } from '../../kernel/errors.js';
 import { validationMessage, type Violation } from '../shared/coral.js';
 
 export const StsErrors = {

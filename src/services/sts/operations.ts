@@ -1,6 +1,6 @@
 /** STS: who am I, and temporary credentials (GetSessionToken, AssumeRole) that work on every Wharf service. */
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '../shared/context.js';
+import type { RequestContext } from '../../kernel/context.js';
 import { constraint, type Violation } from '../shared/coral.js';
 import { StsErrors } from './errors.js';
 import { accountOfTemporaryKey } from './sessions.js';

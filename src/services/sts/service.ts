@@ -1,5 +1,5 @@
 /** STS state: the signer of session tokens (a secret of the store) and how access keys map to accounts. */
-import type { Clock } from '../shared/clock.js';
+import type { Clock } from '../../kernel/clock.js';
 import { SessionIssuer, type Session } from './sessions.js';
 
 export class StsService {

@@ -1,5 +1,5 @@
 /** Checks common to every *Batch action, and per-entry failures. */
-import { ServiceError } from '../../shared/errors.js';
+import { ServiceError } from '../../../kernel/errors.js';
 import { SqsErrors } from '../errors.js';
 
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;

@@ -1,5 +1,5 @@
 /** DeleteMessage(Batch) and ChangeMessageVisibility(Batch). */
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import type { DeleteOutcome, QueueRow, ReceiptRef, VisibilityOutcome } from '../../../store/types.js';
 import { LIMITS } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';

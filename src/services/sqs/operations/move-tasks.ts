@@ -1,6 +1,6 @@
 /** StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask. */
 import { randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import type { MoveTaskRow, QueueRow } from '../../../store/types.js';
 import { missing, SqsErrors } from '../errors.js';
 import { parseQueueArn } from '../naming.js';

@@ -2,7 +2,7 @@
  * AddPermission / RemovePermission edit statements in the queue's Policy document, the way
  * SQS does: Version 2008-10-17, Sid = label, principals as IAM root ARNs, SQS:-prefixed actions.
  */
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import { mergeAttributes } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';
 import type { SqsService } from '../service.js';

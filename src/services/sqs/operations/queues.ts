@@ -1,5 +1,5 @@
 /** Queue lifecycle operations: create, delete, URLs, listing, attributes, tags, purge. */
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import type { QueueRow } from '../../../store/types.js';
 import {
   ALL_NAMES,

@@ -1,5 +1,5 @@
 /** ReceiveMessage, with long polling. */
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import type { QueueRef, QueueRow, StoredMessage } from '../../../store/types.js';
 import { LIMITS } from '../attributes.js';
 import { invalidParam, SqsErrors } from '../errors.js';

@@ -1,7 +1,7 @@
 /** SendMessage and SendMessageBatch. */
 import { hash, randomUUID } from 'node:crypto';
-import type { RequestContext } from '../../shared/context.js';
-import { ServiceError } from '../../shared/errors.js';
+import type { RequestContext } from '../../../kernel/context.js';
+import { ServiceError } from '../../../kernel/errors.js';
 import type { MessageAttributes, NewMessage, QueueRow } from '../../../store/types.js';
 import { LIMITS, type QueueConfig } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';

@@ -1,5 +1,5 @@
 /** TagQueue, UntagQueue, ListQueueTags. */
-import type { RequestContext } from '../../shared/context.js';
+import type { RequestContext } from '../../../kernel/context.js';
 import { LIMITS } from '../attributes.js';
 import { missing, SqsErrors } from '../errors.js';
 import type { SqsService } from '../service.js';
