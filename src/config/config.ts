@@ -31,6 +31,8 @@ export interface WharfConfig {
   clockSkewSeconds: number;
   /** largest request body accepted, bytes */
   maxBodyBytes: number;
+  /** AWS's quota of in-flight messages per standard queue (120,000); benchmarks may raise it */
+  sqsInflightLimit: number;
 }
 
 export const DEFAULTS: WharfConfig = {
@@ -47,6 +49,7 @@ export const DEFAULTS: WharfConfig = {
   defaultRegion: 'us-east-1',
   clockSkewSeconds: 900,
   maxBodyBytes: 8 * 1024 * 1024,
+  sqsInflightLimit: 120_000,
 };
 
 interface OptionSpec {
@@ -142,6 +145,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'WHARF_MAX_BODY_BYTES',
     type: 'number',
     help: 'largest request body',
+  },
+  {
+    key: 'sqsInflightLimit',
+    flag: 'sqs-inflight-limit',
+    env: 'WHARF_SQS_INFLIGHT_LIMIT',
+    type: 'number',
+    help: 'in-flight messages per standard queue (the AWS quota) before receives get OverLimit',
   },
 ];
 

@@ -1,19 +1,17 @@
 /**
- * Admin API under /_wharf/ (health, readiness, reset, queue listing and peeking for the
- * console) and the LocalStack-compatible non-destructive peek at /_aws/sqs/messages.
+ * The admin API: the platform's own routes under /_wharf/ (health, readiness, reset) and every
+ * service's developer routes (its adminRoutes), encoded here. The pipeline authenticates
+ * everything but health and readiness before it gets here.
  */
+import { randomUUID } from 'node:crypto';
 import type { AnyRequest, AnyResponse } from './front-door.js';
-import type { SqsService } from '../services/sqs/service.js';
-import { loadModel } from '../protocol/model.js';
 import { encodeJsonOutput } from '../protocol/json.js';
 import { encodeQueryResponse } from '../protocol/xml.js';
-import { parseQueueUrl } from '../services/sqs/naming.js';
-import { md5Hex, md5OfAttributes } from '../services/sqs/messages.js';
-import type { PeekedMessage, QueueRow } from '../store/types.js';
-import { randomUUID } from 'node:crypto';
+import type { AdminResult } from '../services/definition.js';
+import type { Mounted } from './router.js';
 
 export interface AdminOptions {
-  sqs: SqsService;
+  services: Mounted[];
   /** empties the store and tells every service */
   reset: () => Promise<void>;
   defaultRegion: string;
@@ -22,42 +20,27 @@ export interface AdminOptions {
   info: () => Record<string, unknown>;
 }
 
-const MODEL = loadModel('sqs');
-
-/** decodeURIComponent that answers undefined for a malformed escape (`%zz`) instead of throwing. */
-function decodeName(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
-  }
-}
-
 export function createAdmin(o: AdminOptions) {
-  function json(res: AnyResponse, status: number, body: unknown) {
-    const text = JSON.stringify(body);
+  const routes = o.services.flatMap((m) => (m.def.adminRoutes ?? []).map((route) => ({ m, route })));
+
+  function write(res: AnyResponse, status: number, contentType: string, body: string, requestId = randomUUID()) {
     (res as import('node:http').ServerResponse).writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomUUID(),
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-requestid': requestId,
     });
-    res.end(text);
+    res.end(body);
   }
+  const json = (res: AnyResponse, status: number, body: unknown) =>
+    write(res, status, 'application/json', JSON.stringify(body));
 
-  async function queueFrom(params: URLSearchParams, path: string, baseUrl: string): Promise<QueueRow | undefined> {
-    // /_aws/sqs/messages/<region>/<account>/<name>, or ?QueueUrl=...
-    const parts = path.split('/').filter(Boolean);
-    if (parts.length === 6) {
-      const name = decodeName(parts[5]);
-      return name === undefined ? undefined : o.sqs.store.getQueue(parts[4], parts[3], name);
-    }
-    const url = params.get('QueueUrl') ?? (parts.length === 5 ? `${baseUrl}/${parts[3]}/${parts[4]}` : undefined);
-    const addr = url ? parseQueueUrl(url) : undefined;
-    return addr && o.sqs.store.getQueue(addr.account, addr.region ?? o.defaultRegion, addr.name);
-  }
-
-  async function peek(q: QueueRow, limit: number): Promise<PeekedMessage[]> {
-    return o.sqs.store.peek(await o.sqs.ref(q), o.sqs.clock.now(), limit);
+  function encode(res: AnyResponse, m: Mounted, r: AdminResult) {
+    if (!('operation' in r)) return json(res, r.status, r.json);
+    const op = m.model.operations[r.operation];
+    const requestId = randomUUID();
+    if (r.json) return write(res, r.status, 'application/json', encodeJsonOutput(m.model, op.output, r.output));
+    const xml = encodeQueryResponse(m.model, r.operation, op.output, r.output, requestId);
+    write(res, r.status, 'text/xml', xml, requestId);
   }
 
   async function handle(req: AnyRequest, res: AnyResponse, baseUrl: string): Promise<void> {
@@ -70,78 +53,20 @@ export function createAdmin(o: AdminOptions) {
       await o.reset();
       return json(res, 200, { reset: true });
     }
-    if (path === '/_wharf/queues') {
-      const account = url.searchParams.get('account') ?? o.defaultAccount;
-      const region = url.searchParams.get('region') ?? o.defaultRegion;
-      const out = [];
-      for (const q of await o.sqs.store.listQueues(account, region)) {
-        const c = await o.sqs.store.counts(await o.sqs.ref(q), o.sqs.clock.now());
-        out.push({ name: q.name, url: o.sqs.url({ baseUrl } as never, q), arn: o.sqs.arn(q), fifo: q.fifo, ...c });
-      }
-      return json(res, 200, { queues: out });
+    for (const { m, route } of routes) {
+      if (route.method && route.method !== method) continue;
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      const request = {
+        query: url.searchParams,
+        baseUrl,
+        accept: String(req.headers.accept ?? ''),
+        defaultAccount: o.defaultAccount,
+        defaultRegion: o.defaultRegion,
+      };
+      return encode(res, m, await route.handle(m.svc, request, match));
     }
-    const m = /^\/_wharf\/queues\/(\d{12})\/([^/]+)\/messages$/.exec(path);
-    if (m) {
-      const name = decodeName(m[2]);
-      const q = name && (await o.sqs.store.getQueue(m[1], url.searchParams.get('region') ?? o.defaultRegion, name));
-      if (!q) return json(res, 404, { error: 'QueueDoesNotExist' });
-      const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000);
-      return json(res, 200, { messages: await peek(q, limit) });
-    }
-    if (path.startsWith('/_aws/sqs/messages')) return localstackPeek(req, res, url, path, baseUrl);
     return json(res, 404, { error: 'not found' });
-  }
-
-  /** LocalStack's peek: ReceiveMessage-shaped, visible messages only unless ShowInvisible/ShowDelayed. */
-  async function localstackPeek(req: AnyRequest, res: AnyResponse, url: URL, path: string, baseUrl: string) {
-    const q = await queueFrom(url.searchParams, path, baseUrl);
-    const requestId = randomUUID();
-    const wantsJson = String(req.headers.accept ?? '').includes('json');
-    if (!q) {
-      return json(res, 400, {
-        __type: 'com.amazonaws.sqs#QueueDoesNotExist',
-        message: 'The specified queue does not exist.',
-      });
-    }
-    const showInvisible = url.searchParams.get('ShowInvisible') === 'true';
-    const showDelayed = url.searchParams.get('ShowDelayed') === 'true';
-    const list = (await peek(q, 10_000)).filter(
-      (p) =>
-        p.state === 'visible' || (showInvisible && p.state === 'inflight') || (showDelayed && p.state === 'delayed'),
-    );
-    const output = {
-      Messages: list.map((p) => {
-        const attrs: Record<string, string> = {
-          SentTimestamp: String(p.sentAt),
-          ApproximateReceiveCount: String(p.receiveCount),
-        };
-        if (p.groupId) attrs.MessageGroupId = p.groupId;
-        if (p.dedupId) attrs.MessageDeduplicationId = p.dedupId;
-        if (p.sequenceNumber) attrs.SequenceNumber = p.sequenceNumber;
-        const m: Record<string, unknown> = {
-          MessageId: p.messageId,
-          ReceiptHandle: 'SQS/BACKDOOR/ACCESS',
-          MD5OfBody: md5Hex(p.body),
-          Body: p.body,
-          Attributes: attrs,
-        };
-        if (p.attributes) {
-          m.MessageAttributes = p.attributes;
-          m.MD5OfMessageAttributes = md5OfAttributes(p.attributes);
-        }
-        return m;
-      }),
-    };
-    const op = MODEL.operations.ReceiveMessage;
-    const body = wantsJson
-      ? encodeJsonOutput(MODEL, op.output, output)
-      : encodeQueryResponse(MODEL, 'ReceiveMessage', op.output, output, requestId);
-    (res as import('node:http').ServerResponse).writeHead(200, {
-      'content-type': wantsJson ? 'application/json' : 'text/xml',
-      'content-length': Buffer.byteLength(body),
-      'x-amzn-requestid': requestId,
-    });
-    res.end(body);
   }
 
   return (req: AnyRequest, res: AnyResponse, _body: Buffer, baseUrl: string) => {

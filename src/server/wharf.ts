@@ -1,6 +1,6 @@
 /**
  * Starting and stopping a Wharf server: used by the CLI and, in-process, by test suites
- * (`import { startWharf } from 'wharf'`).
+ * (`import { startWharf } from 'wharf-aws'`).
  */
 import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -22,6 +22,7 @@ import { createFrontDoor } from './front-door.js';
 import { createPipeline } from './pipeline.js';
 import { createAdmin } from './admin.js';
 import { createRouter, type Mounted } from './router.js';
+import { Scheduler } from '../kernel/scheduler.js';
 
 export interface StartOptions extends Partial<WharfConfig> {
   /** injected time (tests advance a ManualClock instead of sleeping) */
@@ -40,6 +41,8 @@ export interface Wharf {
   store: SqsStore;
   /** every service's running instance, by registry name */
   services: ServiceInstances;
+  /** background jobs (`sqs.maintenance`, `store.checkpoint`); tests call runOnce() */
+  scheduler: Scheduler;
   startedInMs: number;
   /** Stops accepting, finishes requests in flight, flushes and closes the store. */
   stop(): Promise<void>;
@@ -185,12 +188,16 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     await store.close();
     opened.unlock?.();
   };
+  const onJobError = (job: string, err: Error) => logger.error({ err, job }, 'background work failed');
+  const scheduler = new Scheduler(clock, onJobError, systemClock());
   const deps: ServiceDeps = {
     store,
     clock,
     logger,
     nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
+    scheduler,
+    quotas: { sqsInflightLimit: config.sqsInflightLimit },
     accountOf: (k) => credentials?.get(k)?.accountId ?? (/^\d{12}$/.test(k) ? k : config.defaultAccount),
   };
   const mounted: Mounted[] = [];
@@ -222,7 +229,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
   const services = Object.fromEntries(mounted.map((m) => [m.name, m.svc])) as ServiceInstances;
   let ready = false;
   const admin = createAdmin({
-    sqs: services.sqs,
+    services: mounted,
     reset: async () => {
       await store.reset();
       for (const m of mounted) m.def.afterReset?.(m.svc);
@@ -270,14 +277,10 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
   }
   ready = true;
   // copy the WAL into the database file in the background (a worker thread does the I/O);
-  // an in-memory database has no WAL to copy
-  const sqlite = store instanceof SqliteSqsStore && config.dataDir !== ':memory:' ? store : undefined;
-  const checkpoints =
-    sqlite &&
-    setInterval(() => {
-      sqlite.checkpoint().catch((err: Error) => logger.error({ err }, 'checkpoint failed'));
-    }, 1000);
-  checkpoints?.unref();
+  // an in-memory database has no WAL to copy.
+  const checkpoint = config.dataDir === ':memory:' ? undefined : store.checkpoint?.bind(store);
+  if (checkpoint) scheduler.add({ name: 'store.checkpoint', intervalMs: 1000, wallClock: true, run: checkpoint });
+  scheduler.start();
 
   const hostForUrl = address.address.includes(':') ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -288,6 +291,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     config,
     store,
     services,
+    scheduler,
     startedInMs: performance.now() - t0,
     stop() {
       stopping ??= (async () => {
@@ -296,7 +300,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
         const hold = setInterval(() => {}, 60_000);
         try {
           ready = false;
-          clearInterval(checkpoints);
+          await scheduler.stop();
           await stopServices(); // ends long polls so in-flight requests can finish
           await door.close();
           await closeStore();

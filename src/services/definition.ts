@@ -9,6 +9,7 @@ import type { RequestContext } from '../kernel/context.js';
 import type { ServiceError } from '../kernel/errors.js';
 import type { SqsStore } from '../store/types.js';
 import type { WireProtocol } from '../kernel/wire.js';
+import type { Scheduler } from '../kernel/scheduler.js';
 
 export type Handler<S> = (svc: S, ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -21,6 +22,10 @@ export interface ServiceDeps {
   nodeId: string;
   /** background sweep interval; 0 disables it (tests drive the work themselves) */
   maintenanceIntervalMs: number;
+  /** AWS's quotas, as configured (config options with AWS's defaults) */
+  quotas: { sqsInflightLimit: number };
+  /** background jobs go here (lease-guarded where a cluster must run them once) */
+  scheduler: Scheduler;
   /** the account of a long-term access key id (credentials file, a 12-digit id, else the default account) */
   accountOf(accessKeyId: string): string;
 }
@@ -50,6 +55,29 @@ export interface QueryPathHook {
   (rawPath: string, action: string, params: Map<string, string>, baseUrl: string): void;
 }
 
+/** A request to a service's admin route (under /_wharf/ or /_aws/), already authenticated. */
+export interface AdminRequest {
+  query: URLSearchParams;
+  baseUrl: string;
+  /** the Accept header, '' when absent */
+  accept: string;
+  defaultAccount: string;
+  defaultRegion: string;
+}
+
+/** What an admin route answers: a JSON document, or an operation's output in the service's protocol. */
+export type AdminResult =
+  | { status: number; json: unknown }
+  | { status: number; operation: string; output: unknown; /** JSON, else the Query protocol's XML */ json: boolean };
+
+export interface AdminRoute<S> {
+  /** any method when absent */
+  method?: 'GET' | 'POST';
+  /** matched against the path without a trailing slash; groups go to handle() */
+  pattern: RegExp;
+  handle(svc: S, req: AdminRequest, match: RegExpExecArray): Promise<AdminResult>;
+}
+
 export interface ServiceDefinition<S = unknown> {
   /** the generated model's file name (src/protocol/generated/<model>.json) */
   model: string;
@@ -64,6 +92,8 @@ export interface ServiceDefinition<S = unknown> {
   start(deps: ServiceDeps): Promise<S>;
   /** ends waits (long polls) and timers; the store is closed after every service stopped */
   stop(svc: S): void | Promise<void>;
+  /** developer routes under /_wharf/ and /_aws/ (behind the same authentication) */
+  adminRoutes?: AdminRoute<S>[];
   /** a request signed with temporary credentials: the session behind its access key id and token */
   session?(svc: S, accessKeyId: string, sessionToken: string): IssuedSession | undefined;
   /** after the store was reset (POST /_wharf/reset): drop caches */

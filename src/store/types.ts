@@ -207,6 +207,8 @@ export interface SqsStore {
   onAvailable(listener: (queueId: number) => void): void;
   /** Called when another node created, deleted or changed a queue (cached references go stale). */
   onQueuesChanged?(listener: () => void): void;
+  /** Background upkeep of the embedded store (copying the WAL into the database); absent where there is none. */
+  checkpoint?(): Promise<void>;
   /** A random secret shared by every node on this store (signs receipt handles). */
   secret(name: string): Promise<Buffer>;
   /** Drops every queue and message (admin reset for tests). */

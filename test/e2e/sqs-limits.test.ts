@@ -1,19 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
-import { LIMITS } from '../../src/services/sqs/attributes.js';
 import { expectError, PROTOCOLS, sqsClient, withWharf, type SqsTestClient } from '../helpers/sqs.js';
 
-// The real limit is 120,000 messages in flight; the test lowers it to keep the queue small.
+// The real limit is 120,000 messages in flight; the test lowers it (--sqs-inflight-limit) to keep
+// the queue small.
 describe.each(PROTOCOLS)('in-flight limit over %s', (proto) => {
   let wharf: Wharf;
   let sqs: SqsTestClient;
-  const saved = LIMITS.inflightLimit;
   beforeAll(async () => {
-    wharf = await withWharf();
+    wharf = await withWharf({ sqsInflightLimit: 5 });
     sqs = sqsClient(wharf.endpoint, proto);
-  });
-  afterEach(() => {
-    LIMITS.inflightLimit = saved;
   });
   afterAll(async () => {
     sqs.destroy();
@@ -21,7 +17,6 @@ describe.each(PROTOCOLS)('in-flight limit over %s', (proto) => {
   });
 
   it('refuses a short poll with OverLimit and answers a long poll with nothing', async () => {
-    LIMITS.inflightLimit = 5;
     const { QueueUrl } = await sqs.call('CreateQueue', { QueueName: `limit-${proto}` });
     await sqs.call('SendMessageBatch', {
       QueueUrl,
@@ -37,14 +32,15 @@ describe.each(PROTOCOLS)('in-flight limit over %s', (proto) => {
   });
 
   it('does not apply to FIFO queues', async () => {
-    LIMITS.inflightLimit = 1;
     const { QueueUrl } = await sqs.call('CreateQueue', {
       QueueName: `limit-${proto}.fifo`,
       Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
     });
-    await sqs.call('SendMessage', { QueueUrl, MessageBody: 'a', MessageGroupId: 'a' });
-    await sqs.call('SendMessage', { QueueUrl, MessageBody: 'b', MessageGroupId: 'b' });
-    expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 1 })).Messages).toHaveLength(1);
-    expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 1 })).Messages).toHaveLength(1);
+    for (let i = 0; i < 7; i++)
+      await sqs.call('SendMessage', { QueueUrl, MessageBody: `m${i}`, MessageGroupId: `g${i}` });
+    // seven in flight, past the limit of five
+    for (let i = 0; i < 7; i++) {
+      expect((await sqs.call('ReceiveMessage', { QueueUrl, MaxNumberOfMessages: 1 })).Messages).toHaveLength(1);
+    }
   });
 });

@@ -22,6 +22,7 @@ import {
   waitForWaiters,
 } from '../helpers/sqs-e2e.js';
 import { sqsClient, withWharf, type SqsTestClient } from '../helpers/sqs.js';
+import { queueKey } from '../../src/services/sqs/naming.js';
 
 interface Msg {
   MessageId: string;
@@ -210,7 +211,7 @@ describe.each(VARIANTS)('SQS long polling ($label)', ({ proto, fifo }) => {
     const waiting = await park(QueueUrl);
     await env.other.call('DeleteQueue', { QueueUrl });
     expect(await waiting.promise).toEqual([]);
-    expect(env.wharf.services.sqs.longPoll.waitingOn(q!.id)).toBe(0);
+    expect(env.wharf.services.sqs.longPoll.waitingOn(queueKey(q!.id))).toBe(0);
     await awsError(receive(QueueUrl), 'QueueDoesNotExist', proto);
   });
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { ManualClock, type Wharf } from '../../src/index.js';
 import { expectError, PROTOCOLS, sqsClient, withWharf, type Proto, type SdkError, type SqsTestClient } from './sqs.js';
+import { queueKey } from '../../src/services/sqs/naming.js';
 
 export interface Env {
   wharf: Wharf;
@@ -80,7 +81,7 @@ export async function parked(wharf: Wharf, queueUrl?: string): Promise<number> {
   if (!queueUrl) return wharf.services.sqs.longPoll.waiting();
   const [account, name] = queueUrl.split('/').slice(-2);
   const q = await wharf.store.getQueue(account, REGION, name);
-  return q ? wharf.services.sqs.longPoll.waitingOn(q.id) : 0;
+  return q ? wharf.services.sqs.longPoll.waitingOn(queueKey(q.id)) : 0;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, OPTIONS } from '../../src/config/config.js';
-import { sqsOperations } from '../../src/services/sqs/operations.js';
+import { REGISTRY } from '../../src/services/registry.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -35,7 +35,8 @@ describe('README', () => {
     }
   });
 
-  it('lists exactly the SQS operations the server implements', () => {
-    expect(table('operations').map((r) => r[0])).toEqual(Object.keys(sqsOperations).sort());
+  it('lists exactly the SQS and STS operations the server implements', () => {
+    expect(table('operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sqs.operations).sort());
+    expect(table('sts-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sts.operations).sort());
   });
 });

@@ -6,7 +6,7 @@ import { invalidAttrValue, invalidParam, SqsErrors } from './errors.js';
 import { parseQueueArn } from './naming.js';
 import { invalidCharacter } from './chars.js';
 
-export const LIMITS = {
+export const LIMITS = Object.freeze({
   maxMessageSize: 1_048_576,
   maxBatchBytes: 1_048_576,
   maxVisibilitySeconds: 43_200,
@@ -18,8 +18,9 @@ export const LIMITS = {
   dedupWindowMs: 5 * 60 * 1000,
   deleteRecreateMs: 60_000,
   purgeIntervalMs: 60_000,
+  /** the default of --sqs-inflight-limit */
   inflightLimit: 120_000,
-};
+});
 
 const INTEGER_RANGES: Record<string, [number, number]> = {
   DelaySeconds: [0, 900],

@@ -1,5 +1,6 @@
 /** SQS on the platform: AWS JSON 1.0 (awsQueryCompatible) and AWS Query, signed as `sqs`. */
 import { defineService } from '../definition.js';
+import { sqsAdminRoutes } from './admin.js';
 import { SqsErrors } from './errors.js';
 import { sqsOperations } from './operations.js';
 import { SqsService } from './service.js';
@@ -38,8 +39,10 @@ export const sqs = defineService<SqsService>({
       clock: deps.clock,
       nodeId: deps.nodeId,
       maintenanceIntervalMs: deps.maintenanceIntervalMs,
-      onError: (err) => deps.logger.error({ err }, 'background work failed'),
+      scheduler: deps.scheduler,
+      inflightLimit: deps.quotas.sqsInflightLimit,
     }),
+  adminRoutes: sqsAdminRoutes,
   stop: (svc) => svc.stop(),
   afterReset: (svc) => svc.queueChanged(),
 });

@@ -24,6 +24,11 @@ export function queueUrl(baseUrl: string, account: string, name: string): string
   return `${baseUrl}/${account}/${name}`;
 }
 
+/** The key a queue's long polls wait under (kernel/waiters.ts). */
+export function queueKey(id: number): string {
+  return `sqs/${id}`;
+}
+
 export function queueArn(region: string, account: string, name: string): string {
   return `arn:aws:sqs:${region}:${account}:${name}`;
 }

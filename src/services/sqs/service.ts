@@ -3,13 +3,14 @@
  * the background work (retention sweeps, message move tasks). Operations live in
  * operations/*.ts and receive this object.
  */
-import type { Clock, TimerHandle } from '../../kernel/clock.js';
+import type { Clock } from '../../kernel/clock.js';
+import type { Scheduler } from '../../kernel/scheduler.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { QueueRef, QueueRow, SqsStore } from '../../store/types.js';
-import { parseConfig, type QueueConfig } from './attributes.js';
+import { LIMITS, parseConfig, type QueueConfig } from './attributes.js';
 import { missing, SqsErrors } from './errors.js';
-import { LongPoll } from './long-poll.js';
-import { parseQueueArn, parseQueueUrl, queueArn, queueUrl } from './naming.js';
+import { Waiters } from '../../kernel/waiters.js';
+import { parseQueueArn, parseQueueUrl, queueArn, queueKey, queueUrl } from './naming.js';
 import { ReceiptSigner } from './receipts.js';
 import { MoveTaskRunner } from './move-tasks.js';
 
@@ -20,7 +21,10 @@ export interface SqsServiceOptions {
   nodeId: string;
   /** background sweep interval; 0 disables (tests drive runMaintenance themselves) */
   maintenanceIntervalMs?: number;
-  onError?: (err: Error) => void;
+  /** runs the maintenance job (`sqs.maintenance`); without one, nothing runs by itself */
+  scheduler?: Scheduler;
+  /** in-flight messages per standard queue before a receive gets OverLimit (AWS: 120,000) */
+  inflightLimit?: number;
 }
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
@@ -34,35 +38,34 @@ interface Resolved {
 export class SqsService {
   readonly store: SqsStore;
   readonly clock: Clock;
-  readonly longPoll: LongPoll;
+  /** long polls, keyed by queueKey(queue id) */
+  readonly longPoll: Waiters;
   readonly signer: ReceiptSigner;
   readonly moveTasks: MoveTaskRunner;
   readonly nodeId: string;
   private readonly resolved = new WeakMap<QueueRow, Resolved>();
   /** bumped whenever a queue is created or deleted: DLQ references must be looked up again */
   private gen = 0;
-  private timer: TimerHandle | undefined;
   private readonly intervalMs: number;
-  private stopped = false;
-  private readonly onError: (err: Error) => void;
+  readonly inflightLimit: number;
 
   private constructor(opts: SqsServiceOptions, secret: Buffer) {
     this.store = opts.store;
     this.clock = opts.clock;
     this.nodeId = opts.nodeId;
     this.signer = new ReceiptSigner(secret);
-    this.longPoll = new LongPoll(opts.clock);
+    this.longPoll = new Waiters(opts.clock);
     this.moveTasks = new MoveTaskRunner(this);
     this.intervalMs = opts.maintenanceIntervalMs ?? 1000;
-    this.onError = opts.onError ?? (() => {});
-    this.store.onAvailable((id) => this.longPoll.notify(id));
+    this.inflightLimit = opts.inflightLimit ?? LIMITS.inflightLimit;
+    this.store.onAvailable((id) => this.longPoll.notify(queueKey(id)));
     // another node changed queues: DLQ references resolved here may be stale
     this.store.onQueuesChanged?.(() => this.queueChanged());
   }
 
   static async create(opts: SqsServiceOptions): Promise<SqsService> {
     const svc = new SqsService(opts, await opts.store.secret('receipt-handles'));
-    svc.schedule();
+    opts.scheduler?.add({ name: 'sqs.maintenance', intervalMs: svc.intervalMs, run: () => svc.runMaintenance() });
     return svc;
   }
 
@@ -125,16 +128,6 @@ export class SqsService {
 
   // ── background work ───────────────────────────────────────────────────────
 
-  private schedule(): void {
-    if (this.stopped || this.intervalMs <= 0) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.runMaintenance()
-        .catch((e: Error) => this.onError(e))
-        .finally(() => this.schedule());
-    }, this.intervalMs);
-  }
-
   /** Retention sweep, deduplication window cleanup and message move tasks; one pass. */
   async runMaintenance(): Promise<void> {
     const now = this.clock.now();
@@ -146,10 +139,8 @@ export class SqsService {
     await this.moveTasks.runOnce(rows);
   }
 
+  /** Ends every long poll (the scheduler, stopped first, runs no more maintenance). */
   stop(): void {
-    this.stopped = true;
-    if (this.timer) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
     this.longPoll.close();
   }
 }

@@ -5,6 +5,7 @@ import { LIMITS } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';
 import type { SqsService } from '../service.js';
 import { batchError, checkBatch, type BatchFailure } from './batch.js';
+import { queueKey } from '../naming.js';
 
 type Input = Record<string, unknown>;
 
@@ -22,7 +23,7 @@ function receipt(svc: SqsService, q: QueueRow, handle: unknown): ReceiptRef & { 
 
 /** Deleting a FIFO message can unlock its group: waiting receives look again. */
 function afterDelete(svc: SqsService, q: QueueRow, outcomes: DeleteOutcome[]): void {
-  if (q.fifo && outcomes.includes('deleted')) svc.longPoll.notify(q.id);
+  if (q.fifo && outcomes.includes('deleted')) svc.longPoll.notify(queueKey(q.id));
 }
 
 /**
@@ -40,7 +41,7 @@ function afterVisibilityChange(
   outcomes.forEach((o, i) => {
     if (o === 'ok') first = Math.min(first, now + visibilityMs[i]);
   });
-  if (first < Infinity) svc.longPoll.wakeBy(q.id, first);
+  if (first < Infinity) svc.longPoll.wakeBy(queueKey(q.id), first);
 }
 
 const expired = (handle: unknown) => invalidParam('ReceiptHandle', handle, 'The receipt handle has expired.');

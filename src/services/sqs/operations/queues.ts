@@ -12,7 +12,7 @@ import {
   validateAttributes,
 } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';
-import { NAME_RULE, queueArn, validateQueueName } from '../naming.js';
+import { NAME_RULE, queueArn, queueKey, validateQueueName } from '../naming.js';
 import type { SqsService } from '../service.js';
 import { validateTags } from './tags.js';
 import { pageToken, readPageToken } from './paging.js';
@@ -78,7 +78,7 @@ export async function deleteQueue(svc: SqsService, ctx: RequestContext, input: I
   const q = await svc.resolve(ctx, input.QueueUrl);
   await svc.store.deleteQueue(q.id, svc.clock.now());
   svc.queueChanged();
-  svc.longPoll.notify(q.id);
+  svc.longPoll.notify(queueKey(q.id));
   return {};
 }
 

@@ -5,6 +5,7 @@ import { LIMITS } from '../attributes.js';
 import { invalidParam, SqsErrors } from '../errors.js';
 import { filterAttributes, md5OfAttributes } from '../messages.js';
 import type { SqsService } from '../service.js';
+import { queueKey } from '../naming.js';
 
 type Input = Record<string, unknown>;
 
@@ -52,7 +53,7 @@ export async function receiveMessage(svc: SqsService, ctx: RequestContext, input
   const ref = await svc.ref(q);
   // A standard queue with 120,000 messages in flight refuses short polls with OverLimit and
   // answers long polls with nothing; FIFO queues never error at their limit.
-  if (!q.fifo && (await svc.store.inflight(ref, svc.clock.now())) >= LIMITS.inflightLimit) {
+  if (!q.fifo && (await svc.store.inflight(ref, svc.clock.now())) >= svc.inflightLimit) {
     if (wait > 0) return {};
     throw SqsErrors.OverLimit(
       'Too many messages have been received without being deleted.\nPlease delete your received messages or let them timeout before receiving more.',
@@ -100,8 +101,9 @@ async function receiveWithWait(
   o: { max: number; visibilityMs: number; wait: number; attemptId: string | undefined },
 ): Promise<StoredMessage[]> {
   const deadline = svc.clock.now() + o.wait * 1000;
+  const key = queueKey(q.id);
   for (;;) {
-    const version = svc.longPoll.version(q.id);
+    const version = svc.longPoll.version(key);
     const now = svc.clock.now();
     const msgs = await svc.store.receive(ref, {
       max: o.max,
@@ -111,7 +113,7 @@ async function receiveWithWait(
     });
     if (msgs.length || now >= deadline || ctx.signal.aborted) return msgs;
     const next = await svc.store.nextVisibleAt(ref, now);
-    await svc.longPoll.wait(q.id, version, deadline, next, ctx.signal);
+    await svc.longPoll.wait(key, version, deadline, next, ctx.signal);
     // a stopping server ends every wait at once: looping again would spin until the deadline
     if (ctx.signal.aborted || svc.longPoll.isClosed || !(await svc.store.getQueueById(q.id))) return [];
   }

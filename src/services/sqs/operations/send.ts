@@ -14,6 +14,7 @@ import {
 } from '../messages.js';
 import type { SqsService } from '../service.js';
 import { batchError, checkBatch, type BatchFailure } from './batch.js';
+import { queueKey } from '../naming.js';
 
 type Input = Record<string, unknown>;
 
@@ -184,7 +185,7 @@ export async function sendMessageBatch(svc: SqsService, ctx: RequestContext, inp
 function wakeForDelayed(svc: SqsService, q: QueueRow, sent: NewMessage[], now: number): void {
   let first = Infinity;
   for (const m of sent) if (m.delayMs > 0) first = Math.min(first, now + m.delayMs);
-  if (first < Infinity) svc.longPoll.wakeBy(q.id, first);
+  if (first < Infinity) svc.longPoll.wakeBy(queueKey(q.id), first);
 }
 
 function isWholeRequest(err: ServiceError): boolean {
