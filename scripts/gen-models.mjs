@@ -32,6 +32,40 @@ const SERVICES = {
     xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
     protocol: 'awsQuery',
   },
+  // models for the services to come: the wire tests check the codecs against their SDKs already
+  sns: {
+    pkg: '@aws-sdk/client-sns',
+    namespace: 'com.amazonaws.sns',
+    targetPrefix: '',
+    signingName: 'sns',
+    version: '2010-03-31',
+    xmlNamespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
+    protocol: 'awsQuery',
+  },
+  kinesis: {
+    pkg: '@aws-sdk/client-kinesis',
+    namespace: 'com.amazonaws.kinesis',
+    targetPrefix: 'Kinesis_20131202',
+    signingName: 'kinesis',
+    version: '2013-12-02',
+    protocol: 'awsJson1_1',
+  },
+  events: {
+    pkg: '@aws-sdk/client-eventbridge',
+    namespace: 'com.amazonaws.eventbridge',
+    targetPrefix: 'AWSEvents',
+    signingName: 'events',
+    version: '2015-10-07',
+    protocol: 'awsJson1_1',
+  },
+  firehose: {
+    pkg: '@aws-sdk/client-firehose',
+    namespace: 'com.amazonaws.firehose',
+    targetPrefix: 'Firehose_20150804',
+    signingName: 'firehose',
+    version: '2015-08-04',
+    protocol: 'awsJson1_1',
+  },
 };
 
 /** Build the model of one service: operations, shapes (structures, lists, maps), errors. */
@@ -59,7 +93,14 @@ export function generate(serviceName) {
   function ref(ns) {
     const type = typeOf(ns);
     if (type === 'structure' || type === 'list' || type === 'map') {
-      const name = ns.getName();
+      // A list or map of scalars may be inlined as a numeric sentinel (64: list, 128: map): it has
+      // no name of its own (getName() answers the member's), so it is named by what it holds.
+      const anonymous = typeof ns.getSchema() === 'number' && type !== 'structure';
+      const name = anonymous
+        ? type === 'list'
+          ? `List<${ref(ns.getValueSchema())}>`
+          : `Map<${ref(ns.getKeySchema())},${ref(ns.getValueSchema())}>`
+        : ns.getName();
       if (!shapes[name]) addShape(name, ns, type);
       return name;
     }
