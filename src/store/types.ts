@@ -5,6 +5,7 @@
  * group locks, deduplication, DLQ moves at receive, retention) is expressed here as a verb
  * the backend runs atomically, never as a backend-only trick.
  */
+import type { ResourceStore } from './resources.js';
 
 export interface MessageAttributeValue {
   DataType: string;
@@ -139,6 +140,8 @@ export interface PeekedMessage {
 
 export interface SqsStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** the named resources of every other service (topics, rules, functions, ...), on the same database */
+  readonly resources: ResourceStore;
   // ── queues ────────────────────────────────────────────────────────────────
   /** Creates the queue, or returns the existing one with created=false. */
   createQueue(q: Omit<QueueRow, 'id'>): Promise<{ queue: QueueRow; created: boolean }>;

@@ -24,6 +24,7 @@ import type {
 import { Db, type PgOptions } from './db.js';
 import { TASK_COLUMNS, taskValues, toTask, type TaskColumns } from '../rows.js';
 import { PgMessages } from './messages.js';
+import { PostgresResourceStore } from './resources.js';
 
 // bigint columns hold epoch milliseconds and sequences, all below 2^53
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -64,6 +65,7 @@ const qkey = (account: string, region: string, name: string) => `${account}\u000
 export class PostgresSqsStore implements SqsStore {
   readonly kind = 'postgres' as const;
   readonly db: Db;
+  readonly resources: PostgresResourceStore;
   private readonly msgs: PgMessages;
   private readonly byKey = new Map<string, { row: QueueRow | undefined; at: number }>();
   private readonly byId = new Map<number, { row: QueueRow | undefined; at: number }>();
@@ -77,6 +79,7 @@ export class PostgresSqsStore implements SqsStore {
 
   private constructor(opts: PgOptions) {
     this.db = new Db(opts);
+    this.resources = new PostgresResourceStore(this.db);
     this.msgs = new PgMessages(this.db, (id) => this.announce(`m${id}`));
     this.db.onNotify((payload) => {
       for (const p of payload.split(',')) {
@@ -468,7 +471,7 @@ export class PostgresSqsStore implements SqsStore {
 
   async reset(): Promise<void> {
     await this.db.query(
-      'TRUNCATE queues, deleted_queues, drops, messages, fifo_groups, fifo_dedup, receive_attempts, move_tasks, leases',
+      'TRUNCATE queues, deleted_queues, drops, messages, fifo_groups, fifo_dedup, receive_attempts, move_tasks, leases, resources, resources_deleted',
     );
     this.forgetQueues();
     this.announce('q');

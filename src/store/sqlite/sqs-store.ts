@@ -23,6 +23,7 @@ import type {
 import { SqliteEngine, type Durability } from './engine.js';
 import { SqliteMessages } from './message-store.js';
 import { TaskTable } from './tasks.js';
+import { SqliteResourceStore } from './resources.js';
 
 const CHUNK = 5000;
 
@@ -64,6 +65,7 @@ export class SqliteSqsStore implements SqsStore {
   private readonly msgs: SqliteMessages;
   private readonly tasks: TaskTable;
   private readonly s;
+  readonly resources: SqliteResourceStore;
 
   constructor(opts: {
     path: string;
@@ -74,6 +76,7 @@ export class SqliteSqsStore implements SqsStore {
   }) {
     this.engine = new SqliteEngine(opts);
     const db = (this.db = this.engine.db);
+    this.resources = new SqliteResourceStore(this.engine);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insQueue: p(
@@ -335,6 +338,8 @@ export class SqliteSqsStore implements SqsStore {
         'receive_attempts',
         'move_tasks',
         'leases',
+        'resources',
+        'resources_deleted',
       ]) {
         this.db.prepare(`DELETE FROM ${t}`).run();
       }
