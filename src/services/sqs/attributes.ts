@@ -5,6 +5,7 @@
 import { invalidAttrValue, invalidParam, SqsErrors } from './errors.js';
 import { parseQueueArn } from './naming.js';
 import { invalidCharacter } from './chars.js';
+import { DEDUP_WINDOW_MS } from '../../store/sqs-rules.js';
 
 export const LIMITS = Object.freeze({
   maxMessageSize: 1_048_576,
@@ -15,7 +16,7 @@ export const LIMITS = Object.freeze({
   maxReceiveCount: 1000,
   maxTags: 50,
   maxAttributesPerMessage: 10,
-  dedupWindowMs: 5 * 60 * 1000,
+  dedupWindowMs: DEDUP_WINDOW_MS,
   deleteRecreateMs: 60_000,
   purgeIntervalMs: 60_000,
   /** the default of --sqs-inflight-limit */

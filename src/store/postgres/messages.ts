@@ -24,12 +24,7 @@ import type {
 } from '../types.js';
 import type { Db } from './db.js';
 import { receiptProblem, toPeeked, toStoredMessage, type BodyColumns, type StateColumns } from '../rows.js';
-
-const DEDUP_WINDOW_MS = 5 * 60 * 1000;
-const ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
-/** a fair-queue tenant is noisy with this many messages in flight and this share of the queue's */
-const NOISY_MIN = 30;
-const NOISY_SHARE = 0.1;
+import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired, isNoisy } from '../sqs-rules.js';
 
 type Row = StateColumns & BodyColumns;
 
@@ -248,9 +243,7 @@ export class PgMessages {
        GROUP BY group_id`,
       [queue.id, now],
     );
-    return r.rows
-      .filter((x) => x.group_id !== null && x.n >= NOISY_MIN && x.n > NOISY_SHARE * x.total)
-      .map((x) => x.group_id!);
+    return r.rows.filter((x) => x.group_id !== null && isNoisy(x.n, x.total)).map((x) => x.group_id!);
   }
 
   /**
@@ -258,9 +251,8 @@ export class PgMessages {
    * dead-letter queue (their claim undone); the rest are delivered.
    */
   private async screen(queue: QueueRef, rows: Row[], now: number): Promise<Row[]> {
-    const dead = rows.filter((r) => r.sent_at + queue.retentionMs <= now);
-    const redrive = queue.redrive;
-    const over = redrive ? rows.filter((r) => !dead.includes(r) && r.receive_count - 1 >= redrive.maxReceiveCount) : [];
+    const dead = rows.filter((r) => expired(r.sent_at, queue.retentionMs, now));
+    const over = rows.filter((r) => !dead.includes(r) && exceedsMaxReceives(r.receive_count, queue.redrive));
     if (!dead.length && !over.length) return rows;
     if (dead.length)
       await this.db.query('DELETE FROM messages WHERE seq = ANY($1::bigint[])', [dead.map((r) => r.seq)]);

@@ -23,9 +23,8 @@ import type { SqliteEngine } from './engine.js';
 import { DedupTable } from './fifo.js';
 import { MessageTables, type NewRow, type StateRow } from './messages.js';
 import { QueueIndex } from './queue-index.js';
+import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired } from '../sqs-rules.js';
 
-const DEDUP_WINDOW_MS = 5 * 60 * 1000;
-const ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
 const DROP_CHUNK = 5000;
 
 export class SqliteMessages {
@@ -193,13 +192,13 @@ export class SqliteMessages {
    */
   private screen(queue: QueueRef, s: StateRow, now: number): boolean {
     const ix = this.ix(queue);
-    if (s.sent_at + queue.retentionMs <= now) {
+    if (expired(s.sent_at, queue.retentionMs, now)) {
       this.m.remove([s.seq]);
       ix.removed(s.seq, s.group_id);
       return false;
     }
     const redrive = queue.redrive;
-    if (redrive && s.receive_count - 1 >= redrive.maxReceiveCount) {
+    if (redrive && exceedsMaxReceives(s.receive_count, redrive)) {
       const dlq = this.queue(redrive.deadLetterQueueId);
       if (dlq) {
         this.moveToDeadLetter(queue, s, dlq, now);

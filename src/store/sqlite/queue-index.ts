@@ -15,6 +15,7 @@
  * them, the one with the fewest messages in flight first. Nothing is dropped or throttled.
  */
 import { PairDeque, TimeHeap } from './structures.js';
+import { isNoisy } from '../sqs-rules.js';
 
 interface Timed {
   at: number;
@@ -32,9 +33,6 @@ interface Group {
   msgs: PairDeque;
   queued: boolean;
 }
-
-const NOISY_MIN_INFLIGHT = 30;
-const NOISY_SHARE = 0.1;
 
 export class QueueIndex {
   readonly fifo: boolean;
@@ -252,7 +250,7 @@ export class QueueIndex {
       this.drain(this.lanes.get(this.order[0])!, max, out);
       return out;
     }
-    const noisy = (l: Lane) => l.inflight >= NOISY_MIN_INFLIGHT && l.inflight > NOISY_SHARE * this.inflight;
+    const noisy = (l: Lane) => isNoisy(l.inflight, this.inflight);
     // quiet tenants first, one message each per pass, round-robin
     for (let progress = true; progress && out.length < max;) {
       progress = false;
