@@ -5,7 +5,6 @@
  *
  * Both servers use the system clock: the SDKs sign with real time.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWharf, type Wharf } from '../../src/index.js';
 import { AppError } from '../../src/kernel/errors.js';
 import { expectError, PROTOCOLS, type Proto } from '../helpers/sqs.js';
+import { runTool, type Run } from '../helpers/proc.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -120,28 +120,6 @@ function expectAwsError(r: Raw, proto: Proto, status: number, code: string, mess
 
 // ── external clients ─────────────────────────────────────────────────────────
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string>): Promise<Run> {
-  const base = {
-    PATH: '/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-  return new Promise((resolve) => {
-    execFile(file, args, { env: { ...base, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr: err && !stderr ? String(err.message) : stderr });
-    });
-  });
-}
-
 /** boto3 (Debian, botocore 1.29): a queue, its ARN, and two presigned GET URLs from generate_presigned_url. */
 const BOTO3_SCRIPT = `
 import json, sys
@@ -164,7 +142,7 @@ print(json.dumps(out))
 `;
 
 async function boto3(endpoint: string, creds: Creds, region: string): Promise<Json> {
-  const r = await run(
+  const r = await runTool(
     '/usr/bin/python3',
     ['-c', BOTO3_SCRIPT, endpoint, creds.accessKeyId, creds.secretAccessKey, region],
     {},
@@ -174,7 +152,7 @@ async function boto3(endpoint: string, creds: Creds, region: string): Promise<Js
 }
 
 function awsCli(endpoint: string, creds: Creds, region: string, ...args: string[]): Promise<Run> {
-  return run('/usr/bin/aws', ['--endpoint-url', endpoint, '--output', 'json', 'sqs', ...args], {
+  return runTool('/usr/bin/aws', ['--endpoint-url', endpoint, '--output', 'json', 'sqs', ...args], {
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
     AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
     AWS_DEFAULT_REGION: region,

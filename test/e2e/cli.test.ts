@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../helpers/proc.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const CRED = { accessKeyId: 'AKIDCLITEST', secretAccessKey: 'cli-test-secret', accountId: '444455556666' };
@@ -90,17 +91,6 @@ function expectOneLineError(r: { code: number | null; stdout: string; stderr: st
 async function stop(s: Started, signal: NodeJS.Signals = 'SIGTERM') {
   s.child.kill(signal);
   return s.exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** An unsigned Query call (anonymous mode); returns the XML. */

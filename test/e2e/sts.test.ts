@@ -4,7 +4,6 @@
  * temporary credentials acting on SQS in their own account, in anonymous and in strict mode;
  * expired and tampered tokens; Coral validation wording.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import * as sts from '@aws-sdk/client-sts';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, startWharf, type Wharf } from '../../src/index.js';
+import { runTool } from '../helpers/proc.js';
 
 interface Creds {
   accessKeyId: string;
@@ -42,20 +42,10 @@ async function stsError(p: Promise<unknown>): Promise<{ name: string; message: s
   throw new Error('expected an error');
 }
 
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  const base = {
-    PATH: '/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_MAX_ATTEMPTS: '1',
-  };
-  return new Promise((resolve) => {
-    execFile(file, args, { env: { ...base, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? 1 : 0, out: err ? stderr || String(err.message) : stdout }),
-    );
-  });
+/** an external client, one attempt: its exit code and output (stderr when it failed) */
+async function run(file: string, args: string[], env: Record<string, string> = {}) {
+  const r = await runTool(file, args, { AWS_MAX_ATTEMPTS: '1', ...env });
+  return { code: r.code, out: r.code === 0 ? r.stdout : r.stderr };
 }
 
 describe('STS, anonymous mode', () => {
