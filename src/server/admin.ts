@@ -43,7 +43,7 @@ export function createAdmin(o: AdminOptions) {
     write(res, r.status, 'text/xml', xml, requestId);
   }
 
-  async function handle(req: AnyRequest, res: AnyResponse, baseUrl: string): Promise<void> {
+  async function handle(req: AnyRequest, res: AnyResponse, baseUrl: string, account?: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '');
     const method = req.method ?? 'GET';
@@ -61,7 +61,7 @@ export function createAdmin(o: AdminOptions) {
         query: url.searchParams,
         baseUrl,
         accept: String(req.headers.accept ?? ''),
-        defaultAccount: o.defaultAccount,
+        defaultAccount: account ?? o.defaultAccount,
         defaultRegion: o.defaultRegion,
       };
       return encode(res, m, await route.handle(m.svc, request, match));
@@ -69,8 +69,8 @@ export function createAdmin(o: AdminOptions) {
     return json(res, 404, { error: 'not found' });
   }
 
-  return (req: AnyRequest, res: AnyResponse, _body: Buffer, baseUrl: string) => {
-    handle(req, res, baseUrl).catch((e: Error) => {
+  return (req: AnyRequest, res: AnyResponse, _body: Buffer, baseUrl: string, account: string | undefined) => {
+    handle(req, res, baseUrl, account).catch((e: Error) => {
       if (!res.headersSent) json(res, 500, { error: e.message });
     });
   };

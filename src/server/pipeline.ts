@@ -40,8 +40,8 @@ export interface PipelineOptions {
   defaultAccount: string;
   defaultRegion: string;
   tls: boolean;
-  /** requests under /_wharf/ and /_aws/ (after authentication, except health and readiness) */
-  admin: (req: AnyRequest, res: AnyResponse, body: Buffer, baseUrl: string) => void;
+  /** requests under /_wharf/ and /_aws/ (after authentication, except health and readiness), with the caller's account */
+  admin: (req: AnyRequest, res: AnyResponse, body: Buffer, baseUrl: string, account: string | undefined) => void;
 }
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//;
@@ -232,11 +232,13 @@ export function createPipeline(o: PipelineOptions) {
   async function admin(req: AnyRequest, res: AnyResponse, body: Buffer, call: Call, url: string, baseUrl: string) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
-    if (o.credentials && !UNSIGNED_ADMIN.has(rawPath)) {
+    let account: string | undefined;
+    if (!UNSIGNED_ADMIN.has(rawPath)) {
       call.wire = 'json1.0';
-      await authenticate(req, rawPath, q < 0 ? '' : url.slice(q + 1), body);
+      // strict mode verifies the signature; either way the caller's account is the default one
+      account = (await authenticate(req, rawPath, q < 0 ? '' : url.slice(q + 1), body)).account;
     }
-    o.admin(req, res, body, baseUrl);
+    o.admin(req, res, body, baseUrl, account);
   }
 
   // per-request log lines cost a listener per request: only when asked for

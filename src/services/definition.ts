@@ -61,6 +61,7 @@ export interface AdminRequest {
   baseUrl: string;
   /** the Accept header, '' when absent */
   accept: string;
+  /** the caller's account (from the signature), else --default-account */
   defaultAccount: string;
   defaultRegion: string;
 }

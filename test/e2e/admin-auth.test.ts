@@ -85,6 +85,9 @@ describe('admin API with --credentials', () => {
     expect(list.status).toBe(200);
     const body = (await list.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name)).toEqual(['kept']);
+    // without ?account=, the signed caller's account
+    const mine = (await (await signed('GET', '/_wharf/queues')).json()) as { queues: { name: string }[] };
+    expect(mine.queues.map((q) => q.name)).toEqual(['kept']);
     expect((await signed('GET', '/_wharf/queues/123456789012/kept/messages')).status).toBe(200);
     const reset = await signed('POST', '/_wharf/reset');
     expect(reset.status).toBe(200);
