@@ -8,6 +8,7 @@
  * - rest-json: the `x-amzn-errortype` header plus a JSON body with `message` (and Lambda's `Type`).
  */
 import type { ServiceError } from '../kernel/errors.js';
+import type { ServiceModel } from './model.js';
 import type { WireProtocol as Wire } from '../kernel/wire.js';
 import { encodeQueryError } from './xml.js';
 
@@ -16,6 +17,16 @@ export interface ErrorDialect {
   namespace: string;
   xmlNamespace?: string;
   awsQueryCompatible?: boolean;
+}
+
+/** A service's error dialect, from its model. */
+export function dialectOf(model: ServiceModel): ErrorDialect {
+  const { namespace, xmlNamespace, awsQueryCompatible } = model.service;
+  return {
+    namespace,
+    ...(xmlNamespace ? { xmlNamespace } : {}),
+    ...(awsQueryCompatible ? { awsQueryCompatible } : {}),
+  };
 }
 
 export interface RenderedResponse {

@@ -62,6 +62,11 @@ interface Caller {
   principal?: { arn: string; userId: string };
 }
 
+/** Anonymous mode: a 12-digit access key id selects that account, any other the default one. */
+export function anonymousAccount(accessKeyId: string, defaultAccount: string): string {
+  return /^\d{12}$/.test(accessKeyId) ? accessKeyId : defaultAccount;
+}
+
 function sigv4Family(call: Call) {
   if (call.wire === 'query') return 'query';
   if (call.wire === 'rest-json') return 'rest-json';
@@ -166,8 +171,7 @@ export function createPipeline(o: PipelineOptions) {
   }
 
   function anonymous(accessKeyId: string, region: string): Caller {
-    const account = /^\d{12}$/.test(accessKeyId) ? accessKeyId : o.defaultAccount;
-    return { account, region: region || o.defaultRegion, accessKeyId };
+    return { account: anonymousAccount(accessKeyId, o.defaultAccount), region: region || o.defaultRegion, accessKeyId };
   }
 
   async function dispatch(req: AnyRequest, res: AnyResponse, body: Buffer, call: Call, url: string, baseUrl: string) {
@@ -179,7 +183,7 @@ export function createPipeline(o: PipelineOptions) {
     let to: Mounted;
     if (typeof target === 'string') {
       const r = o.router.json(target);
-      to = r.to;
+      to = call.to = r.to;
       call.operation = r.operation;
     } else {
       params = parseQueryParams(body.length ? body.toString('utf8') : '', rawQuery);
@@ -190,11 +194,10 @@ export function createPipeline(o: PipelineOptions) {
       call.operation = action;
       const auth = req.headers.authorization;
       const r = o.router.query(action, o.router.scope(typeof auth === 'string' ? auth : undefined, params));
-      to = call.to = r.to;
+      to = call.to = r.to; // set now: the error below is rendered in this service's dialect
       if (r.error) throw r.error;
       to.def.queryPath?.(rawPath, action, params, baseUrl);
     }
-    call.to = to;
     const who = await authenticate(req, rawPath, rawQuery, body);
     const model = to.model;
     const op = model.operations[call.operation];

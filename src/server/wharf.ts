@@ -14,12 +14,13 @@ import { systemClock, type Clock } from '../kernel/clock.js';
 import { REGISTRY, type ServiceInstances } from '../services/registry.js';
 import type { ServiceDeps } from '../services/definition.js';
 import { loadModel } from '../protocol/model.js';
+import { dialectOf } from '../protocol/errors.js';
 import { SqliteSqsStore } from '../store/sqlite/sqs-store.js';
 import type { PostgresSqsStore } from '../store/postgres/sqs-store.js';
 import type { SqsStore } from '../store/types.js';
 import { loadCredentialsFile } from '../protocol/sigv4.js';
 import { createFrontDoor } from './front-door.js';
-import { createPipeline } from './pipeline.js';
+import { anonymousAccount, createPipeline } from './pipeline.js';
 import { createAdmin } from './admin.js';
 import { createRouter, type Mounted } from './router.js';
 import { Scheduler } from '../kernel/scheduler.js';
@@ -198,7 +199,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
     scheduler,
     quotas: { sqsInflightLimit: config.sqsInflightLimit },
-    accountOf: (k) => credentials?.get(k)?.accountId ?? (/^\d{12}$/.test(k) ? k : config.defaultAccount),
+    accountOf: (k) => credentials?.get(k)?.accountId ?? anonymousAccount(k, config.defaultAccount),
   };
   const mounted: Mounted[] = [];
   const stopServices = async () => {
@@ -213,11 +214,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
         def,
         svc: await def.start(deps),
         model,
-        dialect: {
-          namespace: model.service.namespace,
-          ...(model.service.xmlNamespace ? { xmlNamespace: model.service.xmlNamespace } : {}),
-          ...(model.service.awsQueryCompatible ? { awsQueryCompatible: true } : {}),
-        },
+        dialect: dialectOf(model),
         ...(json ? { json } : {}),
       });
     }

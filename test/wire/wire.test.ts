@@ -18,7 +18,7 @@ import { loadModel, isScalar, type ServiceModel } from '../../src/protocol/model
 import { decodeJsonInput, encodeJsonOutput } from '../../src/protocol/json.js';
 import { decodeQueryInput, parseQueryParams } from '../../src/protocol/query.js';
 import { encodeQueryResponse } from '../../src/protocol/xml.js';
-import { CONTENT_TYPES, renderError } from '../../src/protocol/errors.js';
+import { CONTENT_TYPES, dialectOf, renderError } from '../../src/protocol/errors.js';
 import { ServiceError } from '../../src/kernel/errors.js';
 import type { WireProtocol } from '../../src/kernel/wire.js';
 import { md5Hex, md5OfAttributes } from '../../src/services/sqs/messages.js';
@@ -260,12 +260,7 @@ describe.each(TARGETS)('$label', (t) => {
   it.each(errors)('error %s reaches the SDK as its exception class', async (name, e) => {
     const op = ops[0];
     const err = new ServiceError(name, `a ${name}`, { code: e.code, status: e.status, fault: e.fault });
-    const dialect = {
-      namespace: t.model.service.namespace,
-      ...(t.model.service.xmlNamespace ? { xmlNamespace: t.model.service.xmlNamespace } : {}),
-      ...(t.model.service.awsQueryCompatible ? { awsQueryCompatible: true } : {}),
-    };
-    const r = renderError(t.wire, dialect, err, 'req-2');
+    const r = renderError(t.wire, dialectOf(t.model), err, 'req-2');
     const c = client(t, () => respond(r.status, r.contentType, r.body, r.headers));
     const shape = t.model.operations[op];
     const input = (shape.input ? sample(t.model, shape.input, op) : {}) as Json;
