@@ -9,6 +9,8 @@ import type { AnyRequest, AnyResponse } from './front-door.js';
 import type { ServiceModel } from '../protocol/model.js';
 import { decodeJsonInput, encodeJsonOutput } from '../protocol/json.js';
 import { decodeQueryInput, parseQueryParams } from '../protocol/query.js';
+import { validateInput } from '../protocol/validate.js';
+import { validationMessage } from '../kernel/coral.js';
 import { encodeQueryResponse } from '../protocol/xml.js';
 import { CONTENT_TYPES, renderError } from '../protocol/errors.js';
 import {
@@ -202,7 +204,10 @@ export function createPipeline(o: PipelineOptions) {
     const model = to.model;
     const op = model.operations[call.operation];
     const input = params ? decodeQueryInput(model, op.input, params) : decodeJsonInput(model, op.input, body);
-    checkRequired(model, to.def.errors, op.input, input);
+    if (to.def.validation === 'coral') {
+      const violations = validateInput(model, op.input, input);
+      if (violations.length && to.def.errors.validation) throw to.def.errors.validation(validationMessage(violations));
+    } else checkRequired(model, to.def.errors, op.input, input);
     let ac: AbortController | undefined;
     const ctx: RequestContext = {
       requestId: call.requestId,
@@ -322,7 +327,7 @@ function checkRequired(
   if (shape.type !== 'structure') return;
   for (const [name, m] of Object.entries(shape.members)) {
     if (m.required && (input[name] === undefined || input[name] === null)) {
-      const err = errors.missingParameter(name, m.xmlName ?? name);
+      const err = errors.missingParameter?.(name, m.xmlName ?? name);
       if (err) throw err;
     }
   }

@@ -46,8 +46,13 @@ export interface PlatformErrors {
   serviceUnavailable(): ServiceError;
   /** a Query `Action=` this service does not have */
   invalidAction(action: string): ServiceError;
-  /** a required top-level member is absent; undefined lets the handler report it its own way */
-  missingParameter(member: string, wireName: string): ServiceError | undefined;
+  /**
+   * A required top-level member is absent; undefined lets the handler report it its own way.
+   * Not asked of services validated the Coral way (their required members fail validation).
+   */
+  missingParameter?(member: string, wireName: string): ServiceError | undefined;
+  /** the input broke the model's constraints (services validated the Coral way): the whole message */
+  validation?(message: string): ServiceError;
 }
 
 /** A Query request posted to a resource path (SQS queue URLs): may fill in the parameter the path names. */
@@ -89,6 +94,13 @@ export interface ServiceDefinition<S = unknown> {
   targetPrefix?: string;
   operations: Record<string, Handler<S>>;
   errors: PlatformErrors;
+  /**
+   * 'coral': the pipeline checks every input against the model's constraints before the handler
+   * runs and answers `errors.validation()` with AWS's Coral wording (protocol/validate.ts).
+   * Absent: only required top-level members are checked (`errors.missingParameter`), the rest is
+   * the handlers' (SQS and SNS word their own errors).
+   */
+  validation?: 'coral';
   queryPath?: QueryPathHook;
   start(deps: ServiceDeps): Promise<S>;
   /** ends waits (long polls) and timers; the store is closed after every service stopped */

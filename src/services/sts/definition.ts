@@ -1,6 +1,5 @@
 /** STS on the platform: AWS Query, signed as `sts`. */
 import { defineService } from '../definition.js';
-import { memberPath } from '../shared/coral.js';
 import { StsErrors } from './errors.js';
 import * as ops from './operations.js';
 import { StsService } from './service.js';
@@ -19,9 +18,9 @@ export const sts = defineService<StsService>({
     internalFailure: StsErrors.InternalFailure,
     serviceUnavailable: StsErrors.ServiceUnavailable,
     invalidAction: StsErrors.InvalidAction,
-    missingParameter: (member) =>
-      StsErrors.ValidationError([{ path: memberPath(member), value: null, constraint: 'Member must not be null' }]),
+    validation: StsErrors.ValidationError,
   },
+  validation: 'coral',
   start: async (deps) =>
     StsService.create({
       secret: await deps.store.secret('sts-sessions'),
