@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/protocol/generated/**', 'coverage/**', '.wharf/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'src/protocol/generated/**',
+      'src/services/*/generated/**',
+      'coverage/**',
+      '.wharf/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,6 +13,25 @@ import type { Scheduler } from '../kernel/scheduler.js';
 
 export type Handler<S> = (svc: S, ctx: RequestContext, input: Record<string, unknown>) => Promise<unknown>;
 
+/**
+ * Handlers typed by a service's generated Operations map (services/<svc>/generated/types.ts): each
+ * gets its operation's input type and must return its output type. The pipeline has decoded the
+ * input against the same model (and, for Coral services, validated it) before a handler runs.
+ */
+export type TypedHandlers<S, Ops extends OperationTypes<Ops>> = {
+  [K in keyof Ops]?: (svc: S, ctx: RequestContext, input: Ops[K]['input']) => Promise<Ops[K]['output']>;
+};
+/** A generated Operations interface: each operation's input and output type. */
+export type OperationTypes<Ops> = { [K in keyof Ops]: { input: unknown; output: unknown } };
+
+/** The operations table of a definition, from handlers typed by the generated Operations map. */
+export function typedOperations<S, Ops extends OperationTypes<Ops>>(
+  handlers: TypedHandlers<S, Ops>,
+): Record<string, Handler<S>> {
+  // the input is the model's shape for that operation: the decoder produced it from the model
+  return handlers as unknown as Record<string, Handler<S>>;
+}
+
 /** What every service gets when the server starts it. */
 export interface ServiceDeps {
   store: SqsStore;

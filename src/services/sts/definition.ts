@@ -1,5 +1,6 @@
 /** STS on the platform: AWS Query, signed as `sts`. */
-import { defineService } from '../definition.js';
+import { defineService, typedOperations } from '../definition.js';
+import type { Operations } from './generated/types.js';
 import { StsErrors } from './errors.js';
 import * as ops from './operations.js';
 import { StsService } from './service.js';
@@ -8,12 +9,12 @@ export const sts = defineService<StsService>({
   model: 'sts',
   signingName: 'sts',
   protocols: ['query'],
-  operations: {
+  operations: typedOperations<StsService, Operations>({
     AssumeRole: ops.assumeRole,
     GetAccessKeyInfo: ops.getAccessKeyInfo,
     GetCallerIdentity: ops.getCallerIdentity,
     GetSessionToken: ops.getSessionToken,
-  },
+  }),
   errors: {
     internalFailure: StsErrors.InternalFailure,
     serviceUnavailable: StsErrors.ServiceUnavailable,
