@@ -4,7 +4,8 @@
  * - otherwise AWS Query (`Action=` in the body or the query string): the service the SigV4
  *   credential scope names (SNS and SQS both have AddPermission on `POST /`), and for unsigned
  *   requests the only service that has the action (the first registered when several have it);
- * - rest-json services by the model's method and path templates (none served yet).
+ * - rest-json services by the model's method and path templates (protocol/rest.ts): the first
+ *   service whose binding matches (Lambda arrives with issue 9).
  * What no service serves gets a 400 that names what was asked for and lists what is served.
  */
 import type { WireProtocol } from '../kernel/wire.js';
@@ -12,6 +13,7 @@ import type { ServiceModel } from '../protocol/model.js';
 import type { ErrorDialect } from '../protocol/errors.js';
 import type { ServiceDefinition } from '../services/definition.js';
 import { ServiceError } from '../kernel/errors.js';
+import { matchRest, type RestMatch } from '../protocol/rest.js';
 
 export interface Mounted {
   name: string;
@@ -33,7 +35,9 @@ export function createRouter(mounted: Mounted[]) {
   const byPrefix = new Map<string, Mounted>();
   const bySigningName = new Map<string, Mounted>();
   const query: Mounted[] = [];
+  const rest: Mounted[] = [];
   for (const m of mounted) {
+    if (m.def.protocols.includes('rest-json')) rest.push(m);
     if (m.def.targetPrefix && m.json) byPrefix.set(m.def.targetPrefix, m);
     if (m.def.protocols.includes('query')) {
       query.push(m);
@@ -93,6 +97,21 @@ export function createRouter(mounted: Mounted[]) {
       // an action of a served service's API that Wharf does not implement: that service says so
       const owner = query.find((m) => Object.hasOwn(m.model.operations, action)) ?? query[0];
       return { to: owner, error: owner.def.errors.invalidAction(action) };
+    },
+
+    /** whether any served service speaks rest-json (else no request is routed by its path) */
+    servesRest: rest.length > 0,
+
+    /**
+     * A rest-json request → the service and operation its method and path bind to, with the URI
+     * labels; undefined when no served binding matches.
+     */
+    rest(method: string, rawPath: string, query: URLSearchParams): (RestMatch & { to: Mounted }) | undefined {
+      for (const to of rest) {
+        const m = matchRest(to.model, method, rawPath, query);
+        if (m && has(to, m.operation)) return { to, ...m };
+      }
+      return undefined;
     },
 
     /** the signing name in the credential scope of a signed request (header or presigned form) */
