@@ -2,7 +2,7 @@
 // In-process cost of the SQS layers above the store (JSON decode → handler → JSON encode)
 // for SendMessageBatch / ReceiveMessage / DeleteMessageBatch of 10 × 1 KiB, no network.
 // Usage: node bench/pipeline-micro.mjs [--messages 200000] [--store :memory:|DIR]
-import { SqliteSqsStore } from '../dist/store/sqlite/sqs-store.js';
+import { openSqliteStores } from '../dist/store/sqlite/open.js';
 import { SqsService } from '../dist/services/sqs/service.js';
 import { sqsOperations } from '../dist/services/sqs/operations.js';
 import { loadModel } from '../dist/protocol/model.js';
@@ -13,9 +13,10 @@ const args = Object.fromEntries(
 );
 const total = Number(args.messages ?? 200000);
 const model = loadModel('sqs');
-const store = new SqliteSqsStore({ path: args.store ?? ':memory:', durability: 'os' });
+const { kernel, sqs: store } = openSqliteStores({ path: args.store ?? ':memory:', durability: 'os' });
 const svc = await SqsService.create({
   store,
+  kernel,
   clock: { now: Date.now, setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout },
   nodeId: 'x',
   maintenanceIntervalMs: 0,
@@ -73,4 +74,4 @@ console.log(
   }),
 );
 svc.stop();
-await store.close();
+await kernel.close();

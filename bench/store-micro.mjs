@@ -5,7 +5,7 @@
 //        [--concurrency 4] [--size 1024]
 import { randomUUID } from 'node:crypto';
 import { rmSync, readFileSync } from 'node:fs';
-import { SqliteSqsStore } from '../dist/store/sqlite/sqs-store.js';
+import { openSqliteStores } from '../dist/store/sqlite/open.js';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -19,7 +19,7 @@ if (path !== ':memory:') {
   rmSync('/tmp/wharf-micro', { recursive: true, force: true });
   (await import('node:fs')).mkdirSync('/tmp/wharf-micro', { recursive: true });
 }
-const store = new SqliteSqsStore({ path, durability });
+const { kernel, sqs: store } = openSqliteStores({ path, durability });
 const now = () => Date.now();
 const { queue } = await store.createQueue({
   account: '000000000000',
@@ -93,4 +93,4 @@ console.log(
     writeBPerMsg: Math.round(w / deleted),
   }),
 );
-await store.close();
+await kernel.close();

@@ -15,9 +15,8 @@ import { REGISTRY, type ServiceInstances } from '../services/registry.js';
 import type { ServiceDeps } from '../services/definition.js';
 import { loadModel } from '../protocol/model.js';
 import { dialectOf } from '../protocol/errors.js';
-import { SqliteSqsStore } from '../store/sqlite/sqs-store.js';
-import type { PostgresSqsStore } from '../store/postgres/sqs-store.js';
-import type { SqsStore } from '../store/types.js';
+import { openSqliteStores } from '../store/sqlite/open.js';
+import type { Stores } from '../store/types.js';
 import { loadCredentialsFile } from '../protocol/sigv4.js';
 import { createFrontDoor } from './front-door.js';
 import { anonymousAccount, createPipeline } from './pipeline.js';
@@ -39,7 +38,8 @@ export interface Wharf {
   port: number;
   host: string;
   config: WharfConfig;
-  store: SqsStore;
+  /** the store kernel and its service modules (tests look into the SQS module) */
+  stores: Stores;
   /** every service's running instance, by registry name */
   services: ServiceInstances;
   /** background jobs (`sqs.maintenance`, `store.checkpoint`); tests call runOnce() */
@@ -54,15 +54,15 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-async function openPostgres(c: WharfConfig, logger: Logger): Promise<PostgresSqsStore> {
+async function openPostgres(c: WharfConfig, logger: Logger): Promise<Stores> {
   // the PostgreSQL driver (~15 MB) is loaded only when a postgres:// store is chosen
-  const { PostgresSqsStore } = await import('../store/postgres/sqs-store.js');
+  const { openPostgresStores } = await import('../store/postgres/open.js');
   try {
-    return await PostgresSqsStore.open({
+    return await openPostgresStores({
       url: c.store,
       schema: c.storeSchema,
       poolSize: c.storePoolSize,
-      onError: (err) => logger.warn({ err }, 'database connection error'),
+      onError: (err: Error) => logger.warn({ err }, 'database connection error'),
     });
   } catch (e) {
     const err = e as Error & { code?: string; cause?: { code?: string } };
@@ -86,10 +86,10 @@ function openStore(
   c: WharfConfig,
   logger: Logger,
   clock: Clock,
-): { store: SqliteSqsStore; path: string; unlock?: () => void } {
+): { stores: Stores; path: string; unlock?: () => void } {
   if (c.dataDir === ':memory:') {
     return {
-      store: new SqliteSqsStore({ path: ':memory:', durability: c.durability, now: () => clock.now() }),
+      stores: openSqliteStores({ path: ':memory:', durability: c.durability, now: () => clock.now() }),
       path: ':memory:',
     };
   }
@@ -106,13 +106,13 @@ function openStore(
   const lock = lockDataDir(dir);
   const path = join(dir, 'wharf.db');
   try {
-    const store = new SqliteSqsStore({
+    const stores = openSqliteStores({
       path,
       durability: c.durability,
-      onError: (err) => logger.error({ err }, 'store error'),
+      onError: (err: Error) => logger.error({ err }, 'store error'),
       now: () => clock.now(),
     });
-    return { store, path, unlock: () => lock.close() };
+    return { stores, path, unlock: () => lock.close() };
   } catch (e) {
     lock.close();
     throw new AppError('ERR_DATA_DIR', `cannot open ${path}: ${(e as Error).message}`);
@@ -182,17 +182,18 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     }
   }
 
-  const opened: { store: SqsStore; unlock?: () => void } =
-    config.store === 'sqlite' ? openStore(config, logger, clock) : { store: await openPostgres(config, logger) };
-  const store = opened.store;
+  const opened: { stores: Stores; unlock?: () => void } =
+    config.store === 'sqlite' ? openStore(config, logger, clock) : { stores: await openPostgres(config, logger) };
+  const { stores } = opened;
+  const { kernel } = stores;
   const closeStore = async () => {
-    await store.close();
+    await kernel.close();
     opened.unlock?.();
   };
   const onJobError = (job: string, err: Error) => logger.error({ err, job }, 'background work failed');
   const scheduler = new Scheduler(clock, onJobError, systemClock());
   const deps: ServiceDeps = {
-    store,
+    stores,
     clock,
     logger,
     nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -228,16 +229,16 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
   const admin = createAdmin({
     services: mounted,
     reset: async () => {
-      await store.reset();
+      await kernel.reset();
       for (const m of mounted) m.def.afterReset?.(m.svc);
     },
     defaultAccount: config.defaultAccount,
     defaultRegion: config.defaultRegion,
     ready: () => ready,
     info: () =>
-      store.kind === 'sqlite'
-        ? { store: store.kind, dataDir: config.dataDir, durability: config.durability }
-        : { store: store.kind, schema: config.storeSchema },
+      kernel.kind === 'sqlite'
+        ? { store: kernel.kind, dataDir: config.dataDir, durability: config.durability }
+        : { store: kernel.kind, schema: config.storeSchema },
   });
   const pipeline = createPipeline({
     router: createRouter(mounted),
@@ -275,7 +276,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
   ready = true;
   // copy the WAL into the database file in the background (a worker thread does the I/O);
   // an in-memory database has no WAL to copy.
-  const checkpoint = config.dataDir === ':memory:' ? undefined : store.checkpoint?.bind(store);
+  const checkpoint = config.dataDir === ':memory:' ? undefined : kernel.checkpoint?.bind(kernel);
   if (checkpoint) scheduler.add({ name: 'store.checkpoint', intervalMs: 1000, wallClock: true, run: checkpoint });
   scheduler.start();
 
@@ -286,7 +287,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     port: address.port,
     host: address.address,
     config,
-    store,
+    stores,
     services,
     scheduler,
     startedInMs: performance.now() - t0,

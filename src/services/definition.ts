@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.js';
 import type { RequestContext } from '../kernel/context.js';
 import type { ServiceError } from '../kernel/errors.js';
-import type { SqsStore } from '../store/types.js';
+import type { Stores } from '../store/types.js';
 import type { WireProtocol } from '../kernel/wire.js';
 import type { Scheduler } from '../kernel/scheduler.js';
 
@@ -34,7 +34,8 @@ export function typedOperations<S, Ops extends OperationTypes<Ops>>(
 
 /** What every service gets when the server starts it. */
 export interface ServiceDeps {
-  store: SqsStore;
+  /** the store kernel (secrets, leases, resources) and the service modules plugged into it */
+  stores: Stores;
   clock: Clock;
   logger: Logger;
   /** identifies this node for leases on shared background work */

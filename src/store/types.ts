@@ -5,7 +5,7 @@
  * group locks, deduplication, DLQ moves at receive, retention) is expressed here as a verb
  * the backend runs atomically, never as a backend-only trick.
  */
-import type { ResourceStore } from './resources.js';
+import type { StoreKernel } from './kernel.js';
 
 export interface MessageAttributeValue {
   DataType: string;
@@ -138,10 +138,11 @@ export interface PeekedMessage {
   state: 'visible' | 'inflight' | 'delayed';
 }
 
+/**
+ * The SQS module of a store: plugged into its backend's kernel (store/kernel.ts), which owns the
+ * connection, secrets, leases, wake-ups, reset and close.
+ */
 export interface SqsStore {
-  readonly kind: 'sqlite' | 'postgres';
-  /** the named resources of every other service (topics, rules, functions, ...), on the same database */
-  readonly resources: ResourceStore;
   // ── queues ────────────────────────────────────────────────────────────────
   /** Creates the queue, or returns the existing one with created=false. */
   createQueue(q: Omit<QueueRow, 'id'>): Promise<{ queue: QueueRow; created: boolean }>;
@@ -199,8 +200,6 @@ export interface SqsStore {
     max: number,
     now: number,
   ): Promise<{ moved: number; failed: number }>;
-  /** Claims a lease on a named piece of background work so that one node runs it. */
-  tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
 
   // ── maintenance ──────────────────────────────────────────────────────────
   /** Drops expired messages, deduplication entries and receive attempts; returns rows removed. */
@@ -210,13 +209,12 @@ export interface SqsStore {
   onAvailable(listener: (queueId: number) => void): void;
   /** Called when another node created, deleted or changed a queue (cached references go stale). */
   onQueuesChanged?(listener: () => void): void;
-  /** Background upkeep of the embedded store (copying the WAL into the database); absent where there is none. */
-  checkpoint?(): Promise<void>;
-  /** A random secret shared by every node on this store (signs receipt handles). */
-  secret(name: string): Promise<Buffer>;
-  /** Drops every queue and message (admin reset for tests). */
-  reset(): Promise<void>;
-  close(): Promise<void>;
+}
+
+/** What a backend opens: its kernel and the service modules plugged into it. */
+export interface Stores {
+  kernel: StoreKernel;
+  sqs: SqsStore;
 }
 
 /** The store cannot be reached right now (database down); clients get ServiceUnavailable and retry. */

@@ -66,7 +66,7 @@ describe('admin API with --credentials', () => {
       expect(r.status, `${method} ${path}`).toBe(403);
       expect(((await r.json()) as { __type: string }).__type).toMatch(/MissingAuthenticationToken/);
     }
-    expect(await wharf.store.getQueue('123456789012', 'us-east-1', 'kept')).toBeDefined();
+    expect(await wharf.stores.sqs.getQueue('123456789012', 'us-east-1', 'kept')).toBeDefined();
   });
 
   it('refuses a wrong signature', async () => {
@@ -91,6 +91,6 @@ describe('admin API with --credentials', () => {
     expect((await signed('GET', '/_wharf/queues/123456789012/kept/messages')).status).toBe(200);
     const reset = await signed('POST', '/_wharf/reset');
     expect(reset.status).toBe(200);
-    expect(await wharf.store.getQueue('123456789012', 'us-east-1', 'kept')).toBeUndefined();
+    expect(await wharf.stores.sqs.getQueue('123456789012', 'us-east-1', 'kept')).toBeUndefined();
   });
 });

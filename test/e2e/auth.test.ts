@@ -242,7 +242,7 @@ describe('strict SigV4 (credentials file)', () => {
     ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual({ QueueUrl: `${wharf.endpoint}/123456789012/auth-cli` });
-    expect(await wharf.store.getQueue('123456789012', 'sa-east-1', 'auth-cli')).toBeDefined();
+    expect(await wharf.stores.sqs.getQueue('123456789012', 'sa-east-1', 'auth-cli')).toBeDefined();
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain('An error occurred (SignatureDoesNotMatch) when calling the ListQueues operation');
   });
@@ -363,7 +363,7 @@ describe('strict SigV4 (credentials file)', () => {
     const tampered = await fetch(changed);
     expect(tampered.status).toBe(403);
     expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
-    expect(await wharf.store.getQueue('123456789012', 'us-east-1', 'auth-other')).toBeUndefined();
+    expect(await wharf.stores.sqs.getQueue('123456789012', 'us-east-1', 'auth-other')).toBeUndefined();
   });
 });
 
@@ -418,7 +418,7 @@ describe('anonymous mode', () => {
     const r = await fetch(`${wharf.endpoint}/?Action=CreateQueue&QueueName=unsigned`);
     expect(r.status).toBe(200);
     expect(await r.text()).toContain(`<QueueUrl>${wharf.endpoint}/000000000000/unsigned</QueueUrl>`);
-    expect(await wharf.store.getQueue('000000000000', 'us-east-1', 'unsigned')).toBeDefined();
+    expect(await wharf.stores.sqs.getQueue('000000000000', 'us-east-1', 'unsigned')).toBeDefined();
   });
 
   it('accepts boto3 and the AWS CLI with made-up credentials', async () => {
@@ -436,7 +436,7 @@ describe('anonymous mode', () => {
     expect(boto.arn).toBe('arn:aws:sqs:ap-northeast-1:222222222222:auth-boto3');
     expect(cli.code, cli.stderr).toBe(0);
     expect(JSON.parse(cli.stdout).QueueUrl).toBe(`${wharf.endpoint}/000000000000/anon-cli`);
-    expect(await wharf.store.getQueue('000000000000', 'ap-northeast-1', 'anon-cli')).toBeDefined();
+    expect(await wharf.stores.sqs.getQueue('000000000000', 'ap-northeast-1', 'anon-cli')).toBeDefined();
   });
 });
 

@@ -351,9 +351,9 @@ describe('AWS CLI v2 2.9 (AWS Query)', () => {
     expect(missingQueue).toContain('The specified queue does not exist');
 
     await Promise.all([std, fifo, dlq].map((q) => aws('delete-queue', '--queue-url', q)));
-    expect(await wharf.store.listQueues(ACCOUNT, REGION)).toEqual([]);
+    expect(await wharf.stores.sqs.listQueues(ACCOUNT, REGION)).toEqual([]);
     for (const name of ['cli-std', 'cli-fifo.fifo', 'cli-dlq']) {
-      expect(await wharf.store.deletedRecently(ACCOUNT, REGION, name, Date.now(), 60_000)).toBe(true);
+      expect(await wharf.stores.sqs.deletedRecently(ACCOUNT, REGION, name, Date.now(), 60_000)).toBe(true);
     }
   });
 });

@@ -107,9 +107,9 @@ describe('boto3 1.26 / botocore 1.29 (AWS Query)', () => {
     });
     expect(summary.fifo.queueArn).toBe('arn:aws:sqs:eu-west-1:000000000000:boto-fifo.fifo');
     // the script really talked to this server: it created and then deleted its queues here, in eu-west-1
-    expect(await wharf.store.listQueues('000000000000', 'eu-west-1')).toEqual([]);
+    expect(await wharf.stores.sqs.listQueues('000000000000', 'eu-west-1')).toEqual([]);
     for (const name of ['boto-standard', 'boto-standard-dlq', 'boto-fifo.fifo', 'boto-fifo-dlq.fifo']) {
-      expect(await wharf.store.deletedRecently('000000000000', 'eu-west-1', name, Date.now(), 60_000)).toBe(true);
+      expect(await wharf.stores.sqs.deletedRecently('000000000000', 'eu-west-1', name, Date.now(), 60_000)).toBe(true);
     }
   });
 });

@@ -207,7 +207,7 @@ describe.each(VARIANTS)('SQS long polling ($label)', ({ proto, fifo }) => {
 
   it('returns when the queue it waits on is deleted', async () => {
     const QueueUrl = await newQueue();
-    const q = await env.wharf.store.getQueue(ACCOUNT, REGION, nameOf(QueueUrl));
+    const q = await env.wharf.stores.sqs.getQueue(ACCOUNT, REGION, nameOf(QueueUrl));
     const waiting = await park(QueueUrl);
     await env.other.call('DeleteQueue', { QueueUrl });
     expect(await waiting.promise).toEqual([]);

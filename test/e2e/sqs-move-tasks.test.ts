@@ -276,8 +276,8 @@ describe.each(VARIANTS)('SQS message move tasks ($label)', ({ proto, fifo }) => 
 /** The messages of a queue, looked at without receiving them. */
 async function drainPeek(env: Env, QueueUrl: string): Promise<{ MessageId: string }[]> {
   const [account, name] = QueueUrl.split('/').slice(-2);
-  const q = (await env.wharf.store.getQueue(account, 'us-east-1', name))!;
-  const peeked = await env.wharf.store.peek(await env.wharf.services.sqs.ref(q), env.clock.now(), 100);
+  const q = (await env.wharf.stores.sqs.getQueue(account, 'us-east-1', name))!;
+  const peeked = await env.wharf.stores.sqs.peek(await env.wharf.services.sqs.ref(q), env.clock.now(), 100);
   return peeked.map((p) => ({ MessageId: p.messageId }));
 }
 

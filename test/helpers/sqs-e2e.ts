@@ -80,7 +80,7 @@ export function fifoFields(fifo: boolean, entry: Record<string, unknown> = {}): 
 export async function parked(wharf: Wharf, queueUrl?: string): Promise<number> {
   if (!queueUrl) return wharf.services.sqs.longPoll.waiting();
   const [account, name] = queueUrl.split('/').slice(-2);
-  const q = await wharf.store.getQueue(account, REGION, name);
+  const q = await wharf.stores.sqs.getQueue(account, REGION, name);
   return q ? wharf.services.sqs.longPoll.waitingOn(queueKey(q.id)) : 0;
 }
 

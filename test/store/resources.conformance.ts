@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VersionConflict, type ResourceKey } from '../../src/store/resources.js';
 import type { StoreFactory } from './sqs-store.conformance.js';
-import type { SqsStore } from '../../src/store/types.js';
+import type { StoreKernel } from '../../src/store/kernel.js';
+import type { Stores } from '../../src/store/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const key = (name: string, over: Partial<ResourceKey> = {}): ResourceKey => ({
@@ -17,17 +18,19 @@ const key = (name: string, over: Partial<ResourceKey> = {}): ResourceKey => ({
 
 export function resourceConformance(f: StoreFactory): void {
   describe(`ResourceStore conformance: ${f.name}`, () => {
-    let store: SqsStore;
+    let stores: Stores;
+    let kernel: StoreKernel;
     beforeEach(async () => {
-      store = await f.open();
+      stores = await f.open();
+      kernel = stores.kernel;
     });
     afterEach(async () => {
-      await store.close();
+      await kernel.close();
       await f.cleanup();
     });
 
     it('creates, reads back byte for byte, replaces and bumps the version', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       const doc = { b: 1, a: ['x', { nested: true }], unicode: 'ünï ☃', big: 'x'.repeat(10_000) };
       const made = await r.put(key('t1'), doc, { now: T0, tags: { env: 'test' } });
       expect(made).toMatchObject({
@@ -53,7 +56,7 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('keeps kinds, accounts and regions apart', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       await r.put(key('same'), 'topic', { now: T0 });
       await r.put(key('same', { kind: 'events.rule' }), 'rule', { now: T0 });
       await r.put(key('same', { account: '111111111111' }), 'other account', { now: T0 });
@@ -64,7 +67,7 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('writes conditionally on the version', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       await r.put(key('c'), 1, { now: T0, ifVersion: 0 });
       const conflict = await r.put(key('c'), 2, { now: T0, ifVersion: 0 }).catch((e: unknown) => e);
       expect(conflict).toBeInstanceOf(VersionConflict);
@@ -78,7 +81,7 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('races: of two conditional creates, exactly one wins', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       const results = await Promise.allSettled([
         r.put(key('race'), 'a', { now: T0, ifVersion: 0 }),
         r.put(key('race'), 'b', { now: T0, ifVersion: 0 }),
@@ -89,7 +92,7 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('lists by name in byte order, with a prefix and pages', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       for (const n of ['b', 'a', 'B', 'ab', 'a-1', 'c', 'aa']) await r.put(key(n), n, { now: T0 });
       const names = async (o = {}) => (await r.list('sns.topic', '000000000000', 'us-east-1', o)).map((x) => x.name);
       expect(await names()).toEqual(['B', 'a', 'a-1', 'aa', 'ab', 'b', 'c']);
@@ -100,7 +103,7 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('deletes, and remembers a deletion for as long as asked', async () => {
-      const r = store.resources;
+      const r = kernel.resources;
       await r.put(key('d'), 1, { now: T0 });
       expect(await r.delete(key('d'), { now: T0, rememberMs: 60_000 })).toBe(true);
       expect(await r.delete(key('d'), { now: T0 })).toBe(false);
@@ -115,20 +118,21 @@ export function resourceConformance(f: StoreFactory): void {
     });
 
     it('is emptied by reset', async () => {
-      await store.resources.put(key('r'), 1, { now: T0 });
-      await store.resources.put(key('gone'), 1, { now: T0 });
-      await store.resources.delete(key('gone'), { now: T0, rememberMs: 60_000 });
-      await store.reset();
-      expect(await store.resources.get(key('r'))).toBeUndefined();
-      expect(await store.resources.deletedRecently(key('gone'), T0)).toBe(false);
+      await kernel.resources.put(key('r'), 1, { now: T0 });
+      await kernel.resources.put(key('gone'), 1, { now: T0 });
+      await kernel.resources.delete(key('gone'), { now: T0, rememberMs: 60_000 });
+      await kernel.reset();
+      expect(await kernel.resources.get(key('r'))).toBeUndefined();
+      expect(await kernel.resources.deletedRecently(key('gone'), T0)).toBe(false);
     });
 
     if (f.reopen) {
       it('keeps resources across a restart', async () => {
-        await store.resources.put(key('kept'), { deep: [1, 2] }, { now: T0, tags: { a: 'b' } });
-        await store.resources.put(key('kept'), { deep: [1, 2, 3] }, { now: T0 + 1 });
-        store = await f.reopen!(store);
-        expect(await store.resources.get(key('kept'))).toMatchObject({
+        await kernel.resources.put(key('kept'), { deep: [1, 2] }, { now: T0, tags: { a: 'b' } });
+        await kernel.resources.put(key('kept'), { deep: [1, 2, 3] }, { now: T0 + 1 });
+        stores = await f.reopen!(stores);
+        kernel = stores.kernel;
+        expect(await kernel.resources.get(key('kept'))).toMatchObject({
           version: 2,
           doc: { deep: [1, 2, 3] },
           tags: { a: 'b' },

@@ -4,13 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewMessage, QueueRef, QueueRow, SqsStore, StoredMessage } from '../../src/store/types.js';
+import type { NewMessage, QueueRef, QueueRow, SqsStore, StoredMessage, Stores } from '../../src/store/types.js';
+import type { StoreKernel } from '../../src/store/kernel.js';
 
 export interface StoreFactory {
   name: string;
-  open(): Promise<SqsStore>;
+  open(): Promise<Stores>;
   /** closes the store and opens it again on the same data (omit for volatile backends) */
-  reopen?(store: SqsStore): Promise<SqsStore>;
+  reopen?(stores: Stores): Promise<Stores>;
   cleanup(): Promise<void>;
 }
 
@@ -25,11 +26,12 @@ function msg(body: string, extra: Partial<NewMessage> = {}): NewMessage {
 export function storeConformance(f: StoreFactory): void {
   describe(`SqsStore conformance: ${f.name}`, () => {
     let store: SqsStore;
+    let kernel: StoreKernel;
     beforeEach(async () => {
-      store = await f.open();
+      ({ sqs: store, kernel } = await f.open());
     });
     afterEach(async () => {
-      await store.close();
+      await kernel.close();
       await f.cleanup();
     });
 
@@ -386,10 +388,10 @@ export function storeConformance(f: StoreFactory): void {
 
     describe('background work', () => {
       it('leases exclusively until expiry', async () => {
-        expect(await store.tryLease('job', 'n1', T0, 1000)).toBe(true);
-        expect(await store.tryLease('job', 'n2', T0 + 500, 1000)).toBe(false);
-        expect(await store.tryLease('job', 'n1', T0 + 600, 1000)).toBe(true);
-        expect(await store.tryLease('job', 'n2', T0 + 1601, 1000)).toBe(true);
+        expect(await kernel.tryLease('job', 'n1', T0, 1000)).toBe(true);
+        expect(await kernel.tryLease('job', 'n2', T0 + 500, 1000)).toBe(false);
+        expect(await kernel.tryLease('job', 'n1', T0 + 600, 1000)).toBe(true);
+        expect(await kernel.tryLease('job', 'n2', T0 + 1601, 1000)).toBe(true);
       });
 
       it('keeps move tasks', async () => {
@@ -411,21 +413,25 @@ export function storeConformance(f: StoreFactory): void {
       });
 
       it('keeps a stable secret and resets to empty', async () => {
-        const s1 = await store.secret('k');
+        const s1 = await kernel.secret('k');
         expect(s1.length).toBeGreaterThanOrEqual(32);
-        expect((await store.secret('k')).equals(s1)).toBe(true);
+        expect((await kernel.secret('k')).equals(s1)).toBe(true);
         const [, ref] = await queue('q');
         await store.send(ref, [msg('a')], T0);
-        await store.reset();
+        await kernel.reset();
         expect(await store.listQueues(ACCOUNT, REGION)).toEqual([]);
       });
 
       it('reports sends and visibility releases to listeners', async () => {
         const [, ref] = await queue('q');
         const seen: number[] = [];
+        const keys: string[] = [];
         store.onAvailable((id) => seen.push(id));
+        kernel.onWake((key) => keys.push(key));
         await store.send(ref, [msg('a')], T0);
         expect(seen).toContain(ref.id);
+        // through the kernel, keyed by string
+        expect(keys).toContain(`sqs:m:${ref.id}`);
       });
     });
 
@@ -444,10 +450,10 @@ export function storeConformance(f: StoreFactory): void {
           T0,
         );
         const [f1] = await recv(fifo, T0, 1, 30_000);
-        const secret = await store.secret('k');
+        const secret = await kernel.secret('k');
 
-        store = await f.reopen!(store);
-        expect((await store.secret('k')).equals(secret)).toBe(true);
+        ({ sqs: store, kernel } = await f.reopen!({ sqs: store, kernel }));
+        expect((await kernel.secret('k')).equals(secret)).toBe(true);
         const std2 = { ...stdRef, id: (await store.getQueue(ACCOUNT, REGION, 'std'))!.id };
         expect(await store.counts(std2, T0 + 2)).toEqual({ visible: 1, notVisible: 1, delayed: 1 });
         const [v] = await recv(std2, T0 + 2, 10, 100_000);
@@ -473,7 +479,7 @@ export function storeConformance(f: StoreFactory): void {
             T0,
           );
         expect(await store.purge(ref, T0 + 1, 60_000)).toBe(true);
-        store = await f.reopen!(store);
+        ({ sqs: store, kernel } = await f.reopen!({ sqs: store, kernel }));
         expect(await store.counts(ref, T0 + 2)).toEqual({ visible: 0, notVisible: 0, delayed: 0 });
         expect(await recv(ref, T0 + 2)).toEqual([]);
       });

@@ -35,7 +35,8 @@ export const sqs = defineService<SqsService>({
   },
   start: (deps) =>
     SqsService.create({
-      store: deps.store,
+      store: deps.stores.sqs,
+      kernel: deps.stores.kernel,
       clock: deps.clock,
       nodeId: deps.nodeId,
       maintenanceIntervalMs: deps.maintenanceIntervalMs,

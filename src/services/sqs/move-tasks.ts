@@ -24,7 +24,7 @@ export class MoveTaskRunner {
     }
     for (const t of tasks) {
       const now = this.svc.clock.now();
-      if (!(await this.svc.store.tryLease(`move:${t.taskHandle}`, this.svc.nodeId, now, 10_000))) continue;
+      if (!(await this.svc.kernel.tryLease(`move:${t.taskHandle}`, this.svc.nodeId, now, 10_000))) continue;
       await this.step(t, byArn, byId, now);
     }
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Scheduler } from '../../kernel/scheduler.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { QueueRef, QueueRow, SqsStore } from '../../store/types.js';
+import type { StoreKernel } from '../../store/kernel.js';
 import { LIMITS, parseConfig, type QueueConfig } from './attributes.js';
 import { missing, SqsErrors } from './errors.js';
 import { Waiters } from '../../kernel/waiters.js';
@@ -16,6 +17,8 @@ import { MoveTaskRunner } from './move-tasks.js';
 
 export interface SqsServiceOptions {
   store: SqsStore;
+  /** secrets and leases */
+  kernel: Pick<StoreKernel, 'secret' | 'tryLease'>;
   clock: Clock;
   /** identifies this node for leases on shared background work */
   nodeId: string;
@@ -37,6 +40,7 @@ interface Resolved {
 
 export class SqsService {
   readonly store: SqsStore;
+  readonly kernel: Pick<StoreKernel, 'secret' | 'tryLease'>;
   readonly clock: Clock;
   /** long polls, keyed by queueKey(queue id) */
   readonly longPoll: Waiters;
@@ -51,6 +55,7 @@ export class SqsService {
 
   private constructor(opts: SqsServiceOptions, secret: Buffer) {
     this.store = opts.store;
+    this.kernel = opts.kernel;
     this.clock = opts.clock;
     this.nodeId = opts.nodeId;
     this.signer = new ReceiptSigner(secret);
@@ -64,7 +69,7 @@ export class SqsService {
   }
 
   static async create(opts: SqsServiceOptions): Promise<SqsService> {
-    const svc = new SqsService(opts, await opts.store.secret('receipt-handles'));
+    const svc = new SqsService(opts, await opts.kernel.secret('receipt-handles'));
     opts.scheduler?.add({ name: 'sqs.maintenance', intervalMs: svc.intervalMs, run: () => svc.runMaintenance() });
     return svc;
   }
@@ -133,7 +138,7 @@ export class SqsService {
     const now = this.clock.now();
     const rows = await this.store.allQueues();
     const refs = await Promise.all(rows.map((q) => this.ref(q)));
-    if (await this.store.tryLease('sweep', this.nodeId, now, Math.max(this.intervalMs * 3, 3000))) {
+    if (await this.kernel.tryLease('sweep', this.nodeId, now, Math.max(this.intervalMs * 3, 3000))) {
       await this.store.sweep(refs, now);
     }
     await this.moveTasks.runOnce(rows);

@@ -24,7 +24,7 @@ export const sts = defineService<StsService>({
   validation: 'coral',
   start: async (deps) =>
     StsService.create({
-      secret: await deps.store.secret('sts-sessions'),
+      secret: await deps.stores.kernel.secret('sts-sessions'),
       clock: deps.clock,
       accountOf: deps.accountOf,
     }),

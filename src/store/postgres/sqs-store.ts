@@ -4,7 +4,6 @@
  * re-read after a few seconds in any case); sends and visibility changes are announced the
  * same way, so a long poll on one node wakes for a message sent through another.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type {
   DeleteOutcome,
@@ -21,17 +20,15 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import { Db, type PgOptions } from './db.js';
+import type { Db } from './db.js';
+import type { PostgresKernel } from './kernel.js';
 import { TASK_COLUMNS, taskValues, toTask, type TaskColumns } from '../rows.js';
 import { PgMessages } from './messages.js';
-import { PostgresResourceStore } from './resources.js';
 
 // bigint columns hold epoch milliseconds and sequences, all below 2^53
 pg.types.setTypeParser(20, (v) => Number(v));
 
 const CACHE_MS = 5000;
-/** the least time between two NOTIFYs of a node: a receive parked on another node may wake this much later */
-const NOTIFY_GAP_MS = 10;
 const DROP_CHUNK = 5000;
 
 interface QueueDbRow {
@@ -62,78 +59,54 @@ function toQueue(r: QueueDbRow): QueueRow {
 
 const qkey = (account: string, region: string, name: string) => `${account}\u0000${region}\u0000${name}`;
 
+/** wake-up keys: messages may be visible on a queue; queues changed (cached rows go stale) */
+const MESSAGES = 'sqs:m:';
+const QUEUES = 'sqs:q';
+
 export class PostgresSqsStore implements SqsStore {
-  readonly kind = 'postgres' as const;
-  readonly db: Db;
-  readonly resources: PostgresResourceStore;
+  private readonly db: Db;
   private readonly msgs: PgMessages;
   private readonly byKey = new Map<string, { row: QueueRow | undefined; at: number }>();
   private readonly byId = new Map<number, { row: QueueRow | undefined; at: number }>();
   private readonly available: Array<(queueId: number) => void> = [];
   private readonly changed: Array<() => void> = [];
-  private pendingNotify = new Set<string>();
-  private notifyScheduled = false;
-  private lastNotifyAt = -Infinity;
   private draining = false;
   private readonly inflightCache = new Map<number, { at: number; n: number }>();
 
-  private constructor(opts: PgOptions) {
-    this.db = new Db(opts);
-    this.resources = new PostgresResourceStore(this.db);
-    this.msgs = new PgMessages(this.db, (id) => this.announce(`m${id}`));
-    this.db.onNotify((payload) => {
-      for (const p of payload.split(',')) {
-        if (p === 'q') this.forgetQueues();
-        else if (p.startsWith('m')) for (const l of this.available) l(Number(p.slice(1)));
+  constructor(private readonly kernel: PostgresKernel) {
+    this.db = kernel.db;
+    this.msgs = new PgMessages(this.db, (id) => kernel.wake(`${MESSAGES}${id}`));
+    kernel.onWake((key) => {
+      if (key === QUEUES) this.forgetQueues();
+      else if (key.startsWith(MESSAGES)) {
+        const id = Number(key.slice(MESSAGES.length));
+        for (const l of this.available) l(id);
       }
     });
     // notifications may have been missed while the listener was down
-    this.db.onListenerReconnect(() => {
+    kernel.onMissedWakeups(() => {
       this.forgetQueues();
       for (const l of this.available) for (const id of this.byId.keys()) l(id);
     });
-  }
-
-  /** Connects, migrates (under an advisory lock) and starts listening. */
-  static async open(opts: PgOptions): Promise<PostgresSqsStore> {
-    const s = new PostgresSqsStore(opts);
-    try {
-      await s.db.migrate();
-      await s.db.listen();
-    } catch (e) {
-      await s.db.close().catch(() => {});
-      throw e;
-    }
-    return s;
+    kernel.plug({
+      tables: [
+        'queues',
+        'deleted_queues',
+        'drops',
+        'messages',
+        'fifo_groups',
+        'fifo_dedup',
+        'receive_attempts',
+        'move_tasks',
+      ],
+      afterReset: () => kernel.wake(QUEUES),
+    });
   }
 
   private forgetQueues(): void {
     this.byKey.clear();
     this.byId.clear();
     for (const l of this.changed) l();
-  }
-
-  /**
-   * Wakes local waiters at once and tells the other nodes with one NOTIFY per event-loop turn, and
-   * under a steady load at most one per NOTIFY_GAP_MS: every NOTIFY is a transaction, a write to
-   * the server's notification queue and a wake-up of every listener (about a tenth of the
-   * database's CPU per message when each send batch had its own).
-   */
-  private announce(what: string): void {
-    if (what.startsWith('m')) for (const l of this.available) l(Number(what.slice(1)));
-    this.pendingNotify.add(what);
-    if (this.notifyScheduled) return;
-    this.notifyScheduled = true;
-    const flush = () => {
-      this.notifyScheduled = false;
-      this.lastNotifyAt = performance.now();
-      const payload = [...this.pendingNotify].join(',');
-      this.pendingNotify.clear();
-      this.db.notify(payload).catch(() => {});
-    };
-    const wait = this.lastNotifyAt + NOTIFY_GAP_MS - performance.now();
-    if (wait <= 0) setImmediate(flush);
-    else setTimeout(flush, wait).unref();
   }
 
   onAvailable(listener: (queueId: number) => void): void {
@@ -169,7 +142,7 @@ export class PostgresSqsStore implements SqsStore {
       ],
     );
     if (ins.rows.length) {
-      this.announce('q');
+      this.kernel.wake(QUEUES);
       return { queue: this.remember(toQueue(ins.rows[0])), created: true };
     }
     const existing = await this.db.query<QueueDbRow>(
@@ -226,7 +199,7 @@ export class PostgresSqsStore implements SqsStore {
       'UPDATE queues SET attributes = $2, last_modified_at = $3 WHERE id = $1 RETURNING *',
       [id, JSON.stringify(attributes), now],
     );
-    this.announce('q');
+    this.kernel.wake(QUEUES);
     return this.remember(toQueue(r.rows[0]));
   }
 
@@ -235,7 +208,7 @@ export class PostgresSqsStore implements SqsStore {
       id,
       JSON.stringify(tags),
     ]);
-    this.announce('q');
+    this.kernel.wake(QUEUES);
     return this.remember(toQueue(r.rows[0]));
   }
 
@@ -258,9 +231,8 @@ export class PostgresSqsStore implements SqsStore {
         await c.query(`DELETE FROM ${t} WHERE queue_id = $1`, [id]);
       await c.query('DELETE FROM move_tasks WHERE source_queue_id = $1', [id]);
     });
-    this.forgetQueues();
-    this.announce('q');
-    this.announce(`m${id}`);
+    this.kernel.wake(QUEUES); // forgets the cached rows here too
+    this.kernel.wake(`${MESSAGES}${id}`);
   }
 
   async deletedRecently(
@@ -394,16 +366,6 @@ export class PostgresSqsStore implements SqsStore {
     return this.msgs.moveMessages(source, destinationFor, max, now);
   }
 
-  async tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    const r = await this.db.query(
-      `INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-       WHERE leases.owner = excluded.owner OR leases.expires_at <= $4`,
-      [name, owner, now + ttlMs, now],
-    );
-    return r.rowCount === 1;
-  }
-
   // ── maintenance ──────────────────────────────────────────────────────────
 
   async sweep(queues: QueueRef[], now: number): Promise<number> {
@@ -457,27 +419,5 @@ export class PostgresSqsStore implements SqsStore {
     } finally {
       this.draining = false;
     }
-  }
-
-  async secret(name: string): Promise<Buffer> {
-    const key = `secret:${name}`;
-    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
-      key,
-      randomBytes(32).toString('base64'),
-    ]);
-    const r = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
-    return Buffer.from(r.rows[0].value, 'base64');
-  }
-
-  async reset(): Promise<void> {
-    await this.db.query(
-      'TRUNCATE queues, deleted_queues, drops, messages, fifo_groups, fifo_dedup, receive_attempts, move_tasks, leases, resources, resources_deleted',
-    );
-    this.forgetQueues();
-    this.announce('q');
-  }
-
-  async close(): Promise<void> {
-    await this.db.close();
   }
 }

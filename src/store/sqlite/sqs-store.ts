@@ -3,7 +3,6 @@
  * commit). Queue rows are few and read on every request, so they are cached here; this process
  * is the only writer of its database file.
  */
-import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type {
   DeleteOutcome,
@@ -20,10 +19,10 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import { SqliteEngine, type Durability } from './engine.js';
+import type { SqliteEngine } from './engine.js';
+import type { SqliteKernel } from './kernel.js';
 import { SqliteMessages } from './message-store.js';
 import { TaskTable } from './tasks.js';
-import { SqliteResourceStore } from './resources.js';
 
 const CHUNK = 5000;
 
@@ -56,8 +55,7 @@ function toQueue(r: QueueDbRow): QueueRow {
 const qkey = (account: string, region: string, name: string) => `${account}\u0000${region}\u0000${name}`;
 
 export class SqliteSqsStore implements SqsStore {
-  readonly kind = 'sqlite' as const;
-  readonly engine: SqliteEngine;
+  private readonly engine: SqliteEngine;
   private readonly db: Database.Database;
   private readonly byKey = new Map<string, QueueRow>();
   private readonly byId = new Map<number, QueueRow>();
@@ -65,18 +63,14 @@ export class SqliteSqsStore implements SqsStore {
   private readonly msgs: SqliteMessages;
   private readonly tasks: TaskTable;
   private readonly s;
-  readonly resources: SqliteResourceStore;
 
-  constructor(opts: {
-    path: string;
-    durability: Durability;
-    onError?: (e: Error) => void;
-    /** the injected clock: the index is rebuilt at start as of this time */
-    now?: () => number;
-  }) {
-    this.engine = new SqliteEngine(opts);
+  /** `now`: the injected clock; the index is rebuilt at start as of this time */
+  constructor(
+    private readonly kernel: SqliteKernel,
+    opts: { now?: () => number } = {},
+  ) {
+    this.engine = kernel.engine;
     const db = (this.db = this.engine.db);
-    this.resources = new SqliteResourceStore(this.engine);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insQueue: p(
@@ -103,7 +97,6 @@ export class SqliteSqsStore implements SqsStore {
            (SELECT queue_id, attempt_id FROM receive_attempts WHERE expires_at <= ? LIMIT ${CHUNK})`,
       ),
       sweepDeleted: p('DELETE FROM deleted_queues WHERE deleted_at <= ?'),
-      getMeta: p('SELECT value FROM meta WHERE key = ?'),
       dropAllMetas: p("DELETE FROM meta WHERE key LIKE 'drop:%'"),
       putMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       delMeta: p('DELETE FROM meta WHERE key = ?'),
@@ -113,7 +106,7 @@ export class SqliteSqsStore implements SqsStore {
     this.msgs = new SqliteMessages(
       this.engine,
       (id) => this.byId.get(id),
-      (id) => this.notify(id),
+      (id) => kernel.wake(`sqs:m:${id}`),
       // every pending drop finished: forget the markers that would resume them after a restart
       () => this.engine.writeNoWait(() => this.s.dropAllMetas.run()),
     );
@@ -126,6 +119,20 @@ export class SqliteSqsStore implements SqsStore {
       ]),
     );
     this.msgs.load((id) => this.byId.get(id)?.fifo ?? false, drops, (opts.now ?? Date.now)());
+    kernel.onWake((key) => {
+      if (!key.startsWith('sqs:m:')) return;
+      const id = Number(key.slice(6));
+      for (const l of this.listeners) l(id);
+    });
+    kernel.plug({
+      tables: ['queues', 'deleted_queues', 'messages', 'bodies', 'fifo_dedup', 'receive_attempts', 'move_tasks'],
+      // the kernel dropped the `drop:<queue>` markers with the rest of meta
+      afterReset: () => {
+        this.msgs.reset();
+        this.byId.clear();
+        this.byKey.clear();
+      },
+    });
   }
 
   private cache(q: QueueRow): QueueRow {
@@ -136,10 +143,6 @@ export class SqliteSqsStore implements SqsStore {
 
   onAvailable(listener: (queueId: number) => void): void {
     this.listeners.push(listener);
-  }
-
-  private notify(queueId: number): void {
-    for (const l of this.listeners) l(queueId);
   }
 
   // ── queues ────────────────────────────────────────────────────────────────
@@ -302,10 +305,6 @@ export class SqliteSqsStore implements SqsStore {
     return this.msgs.moveMessages(source, destinationFor, max, now);
   }
 
-  async tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    return this.engine.write(() => this.tasks.lease(name, owner, now, ttlMs));
-  }
-
   // ── maintenance ──────────────────────────────────────────────────────────
 
   async sweep(queues: QueueRef[], now: number): Promise<number> {
@@ -316,45 +315,5 @@ export class SqliteSqsStore implements SqsStore {
       for (const q of queues) removed += this.msgs.sweepRetention(q, now, 1000);
       return removed;
     });
-  }
-
-  async secret(name: string): Promise<Buffer> {
-    const key = `secret:${name}`;
-    const r = this.s.getMeta.get(key) as { value: string } | undefined;
-    if (r) return Buffer.from(r.value, 'base64');
-    const value = randomBytes(32);
-    await this.engine.write(() => this.s.putMeta.run(key, value.toString('base64')));
-    return value;
-  }
-
-  async reset(): Promise<void> {
-    await this.engine.write(() => {
-      for (const t of [
-        'queues',
-        'deleted_queues',
-        'messages',
-        'bodies',
-        'fifo_dedup',
-        'receive_attempts',
-        'move_tasks',
-        'leases',
-        'resources',
-        'resources_deleted',
-      ]) {
-        this.db.prepare(`DELETE FROM ${t}`).run();
-      }
-      this.s.dropAllMetas.run();
-    });
-    this.msgs.reset();
-    this.byId.clear();
-    this.byKey.clear();
-  }
-
-  async checkpoint(): Promise<void> {
-    await this.engine.checkpoint();
-  }
-
-  async close(): Promise<void> {
-    await this.engine.close();
   }
 }

@@ -1,4 +1,4 @@
-/** Message move tasks and leases on SQLite. */
+/** Message move tasks on SQLite. */
 import type Database from 'better-sqlite3';
 import type { MoveTaskRow } from '../types.js';
 import { TASK_COLUMNS, taskValues, toTask, type TaskColumns } from '../rows.js';
@@ -16,11 +16,6 @@ export class TaskTable {
       one: p('SELECT * FROM move_tasks WHERE task_handle = ?'),
       active: p("SELECT * FROM move_tasks WHERE status IN ('RUNNING', 'CANCELLING')"),
       dropQueue: p('DELETE FROM move_tasks WHERE source_queue_id = ?'),
-      lease: p(
-        `INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-         WHERE leases.owner = excluded.owner OR leases.expires_at <= ?`,
-      ),
     };
   }
 
@@ -56,9 +51,5 @@ export class TaskTable {
 
   dropQueue(queueId: number): void {
     this.s.dropQueue.run(queueId);
-  }
-
-  lease(name: string, owner: string, now: number, ttlMs: number): boolean {
-    return this.s.lease.run(name, owner, now + ttlMs, now).changes === 1;
   }
 }

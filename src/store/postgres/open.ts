@@ -1,0 +1,10 @@
+/** The shared store: the PostgreSQL kernel with every service module plugged in. */
+import type { Stores } from '../types.js';
+import type { PgOptions } from './db.js';
+import { PostgresKernel } from './kernel.js';
+import { PostgresSqsStore } from './sqs-store.js';
+
+export async function openPostgresStores(opts: PgOptions): Promise<Stores> {
+  const kernel = await PostgresKernel.open(opts);
+  return { kernel, sqs: new PostgresSqsStore(kernel) };
+}
