@@ -791,8 +791,16 @@ describe.each(PROTOCOLS)('SQS queues over %s', (proto) => {
         'InvalidParameterValue',
         proto,
       );
-      await awsError(sqs.call('TagQueue', { QueueUrl: q2, Tags: {} }), 'MissingParameter', proto);
-      await awsError(sqs.call('UntagQueue', { QueueUrl: q2, TagKeys: [] }), 'MissingParameter', proto);
+      // AWS's wording (as boto3 sees it on the JSON protocol)
+      const noTags = await awsError(sqs.call('TagQueue', { QueueUrl: q2, Tags: {} }), 'MissingParameter', proto);
+      // (an empty map is not sent over Query: the pipeline names the Query parameter)
+      expect(noTags.message).toBe(`The request must contain the parameter ${json ? 'Tags' : 'Tag'}.`);
+      const noKeys = await awsError(
+        sqs.call('UntagQueue', { QueueUrl: q2, TagKeys: [] }),
+        'InvalidParameterValue',
+        proto,
+      );
+      expect(noKeys.message).toBe('Tag keys must be between 1 and 128 characters in length.');
     });
   });
 
@@ -909,6 +917,11 @@ describe.each(PROTOCOLS)('SQS queues over %s', (proto) => {
       ];
       const over = await awsError(add(eight), 'OverLimit', proto);
       expect(over.message).toBe('8 Actions were found, maximum allowed is 7.');
+      // no actions: checked before the accounts; no accounts: an unverifiable principal
+      const noActions = await awsError(add([], []), 'MissingParameter', proto);
+      expect(noActions.message).toBe('The request must contain the parameter Actions.');
+      const noAccounts = await awsError(add(['SendMessage'], []), 'InvalidParameterValue', proto);
+      expect(noAccounts.message).toBe('Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.');
       expect(over.$metadata?.httpStatusCode).toBe(403);
       await add(eight.slice(0, 7));
       await awsError(add(['SendMessage'], ['12345']), 'InvalidParameterValue', proto);

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewMessage, QueueRef, QueueRow, SqsStore, StoredMessage, Stores } from '../../src/store/types.js';
+import type { NewMessage, QueueRef, QueueRow, SqsStore, StoredMessage } from '../../src/store/sqs/types.js';
+import type { Stores } from '../../src/store/types.js';
 import type { StoreKernel } from '../../src/store/kernel.js';
 
 export interface StoreFactory {

@@ -24,7 +24,7 @@ import { CONTENT_TYPES, dialectOf, renderError } from '../../src/protocol/errors
 import { ServiceError } from '../../src/kernel/errors.js';
 import type { WireProtocol } from '../../src/kernel/wire.js';
 import { md5Hex, md5OfAttributes } from '../../src/services/sqs/messages.js';
-import type { MessageAttributes } from '../../src/store/types.js';
+import type { MessageAttributes } from '../../src/store/sqs/types.js';
 
 type Json = Record<string, unknown>;
 type Sdk = Record<string, unknown>;

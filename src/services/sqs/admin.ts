@@ -5,7 +5,7 @@
  * authentication as everything else.
  */
 import type { AdminRoute } from '../definition.js';
-import type { PeekedMessage, QueueRow } from '../../store/types.js';
+import type { PeekedMessage, QueueRow } from '../../store/sqs/types.js';
 import { md5Hex, md5OfAttributes } from './messages.js';
 import { parseQueueUrl } from './naming.js';
 import type { SqsService } from './service.js';

@@ -5,7 +5,7 @@
 import { invalidAttrValue, invalidParam, SqsErrors } from './errors.js';
 import { parseQueueArn } from './naming.js';
 import { invalidCharacter } from './chars.js';
-import { DEDUP_WINDOW_MS } from '../../store/sqs-rules.js';
+import { DEDUP_WINDOW_MS } from '../../store/sqs/rules.js';
 
 export const LIMITS = Object.freeze({
   maxMessageSize: 1_048_576,

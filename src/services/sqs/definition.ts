@@ -9,6 +9,8 @@ import { SqsService } from './service.js';
 const SERVICE_ACTIONS = new Set(['CreateQueue', 'ListQueues', 'GetQueueUrl']);
 const QUEUE_PATH = /^\/(queue\/[^/]+\/)?\d{12}\/[^/]+\/?$/;
 
+const OWN_WORDING = new Set(['Entries', 'Actions', 'AWSAccountIds', 'TagKeys']);
+
 export const sqs = defineService<SqsService>({
   model: 'sqs',
   signingName: 'sqs',
@@ -19,9 +21,10 @@ export const sqs = defineService<SqsService>({
     internalFailure: SqsErrors.InternalFailure,
     serviceUnavailable: SqsErrors.ServiceUnavailable,
     invalidAction: (action) => SqsErrors.InvalidAction(`The action ${action} is not valid for this endpoint.`),
-    // batch entry lists: AWS reports an empty batch, not a missing parameter
+    // lists AWS words its own way when absent: an empty batch (Entries), AddPermission's actions
+    // and accounts, UntagQueue's keys (the handlers say it)
     missingParameter: (member, wireName) =>
-      member === 'Entries'
+      OWN_WORDING.has(member)
         ? undefined
         : SqsErrors.MissingParameter(`The request must contain the parameter ${wireName}.`),
   },

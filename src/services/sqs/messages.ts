@@ -4,7 +4,7 @@
  * test/unit/sqs-md5.test.ts for the published vectors.
  */
 import { hash } from 'node:crypto';
-import type { MessageAttributes, MessageAttributeValue } from '../../store/types.js';
+import type { MessageAttributes, MessageAttributeValue } from '../../store/sqs/types.js';
 import { invalidParam, SqsErrors } from './errors.js';
 import { LIMITS } from './attributes.js';
 import { invalidCharacter } from './chars.js';

@@ -2,7 +2,7 @@
  * Message move tasks (DLQ redrive): each pass moves, per running task, as many messages as its
  * rate allows since the last pass. A lease per task makes exactly one node run it.
  */
-import type { MoveTaskRow, QueueRef, QueueRow } from '../../store/types.js';
+import type { MoveTaskRow, QueueRef, QueueRow } from '../../store/sqs/types.js';
 import type { SqsService } from './service.js';
 
 /** SQS picks the rate when the caller does not; the documented maximum is 500 per second. */

@@ -6,7 +6,7 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Scheduler } from '../../kernel/scheduler.js';
 import type { RequestContext } from '../../kernel/context.js';
-import type { QueueRef, QueueRow, SqsStore } from '../../store/types.js';
+import type { QueueRef, QueueRow, SqsStore } from '../../store/sqs/types.js';
 import type { StoreKernel } from '../../store/kernel.js';
 import { LIMITS, parseConfig, type QueueConfig } from './attributes.js';
 import { missing, SqsErrors } from './errors.js';

@@ -2,7 +2,7 @@
 import type { Stores } from '../types.js';
 import type { PgOptions } from './db.js';
 import { PostgresKernel } from './kernel.js';
-import { PostgresSqsStore } from './sqs-store.js';
+import { PostgresSqsStore } from '../sqs/postgres/store.js';
 
 export async function openPostgresStores(opts: PgOptions): Promise<Stores> {
   const kernel = await PostgresKernel.open(opts);

@@ -81,8 +81,8 @@ export class SqliteEngine {
     'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo',
     Database.Statement
   >;
-  /** runs at the end of each turn's transaction, before it commits (bulk cleanup) */
-  beforeCommit: (() => void) | undefined;
+  /** run at the end of each turn's transaction, before it commits (bulk cleanup), in order */
+  private readonly commitHooks: Array<() => void> = [];
   // checkpointing
   private worker: Worker | undefined;
   private path: string | undefined;
@@ -193,7 +193,7 @@ export class SqliteEngine {
     const batch = this.committing;
     this.committing = [];
     try {
-      this.beforeCommit?.();
+      for (const hook of this.commitHooks) hook();
       this.st.commit.run();
     } catch (e) {
       if (this.db.inTransaction) this.st.rollback.run();
@@ -220,6 +220,11 @@ export class SqliteEngine {
   }
 
   /** Resolves once everything written so far is durable. */
+  /** Adds work to the end of every turn's transaction, just before it commits (a module's bulk cleanup). */
+  onBeforeCommit(hook: () => void): void {
+    this.commitHooks.push(hook);
+  }
+
   durable(): Promise<void> {
     if (this.txOpen && !this.syncing) this.commitTurn();
     if (this.txOpen) {

@@ -2,7 +2,7 @@
 import type { Stores } from '../types.js';
 import type { EngineOptions } from './engine.js';
 import { SqliteKernel } from './kernel.js';
-import { SqliteSqsStore } from './sqs-store.js';
+import { SqliteSqsStore } from '../sqs/sqlite/store.js';
 
 /** `now`: the injected clock (the SQS index is rebuilt at start as of this time) */
 export function openSqliteStores(opts: EngineOptions & { now?: () => number }): Stores {

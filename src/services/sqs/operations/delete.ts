@@ -1,6 +1,6 @@
 /** DeleteMessage(Batch) and ChangeMessageVisibility(Batch). */
 import type { RequestContext } from '../../../kernel/context.js';
-import type { DeleteOutcome, QueueRow, ReceiptRef, VisibilityOutcome } from '../../../store/types.js';
+import type { DeleteOutcome, QueueRow, ReceiptRef, VisibilityOutcome } from '../../../store/sqs/types.js';
 import { LIMITS } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';
 import type { SqsService } from '../service.js';

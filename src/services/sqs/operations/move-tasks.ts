@@ -1,7 +1,7 @@
 /** StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask. */
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../kernel/context.js';
-import type { MoveTaskRow, QueueRow } from '../../../store/types.js';
+import type { MoveTaskRow, QueueRow } from '../../../store/sqs/types.js';
 import { missing, SqsErrors } from '../errors.js';
 import { parseQueueArn } from '../naming.js';
 import type { SqsService } from '../service.js';

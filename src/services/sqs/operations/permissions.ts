@@ -67,8 +67,10 @@ export async function addPermission(svc: SqsService, ctx: RequestContext, input:
     );
   const accounts = (input.AWSAccountIds ?? []) as string[];
   const actions = (input.Actions ?? []) as string[];
-  if (accounts.length === 0) throw missing('AWSAccountIds');
-  if (actions.length === 0) throw missing('ActionName');
+  // AWS checks the actions first, names them by the JSON member, and calls no accounts an
+  // unverifiable principal (over both protocols)
+  if (actions.length === 0) throw missing('Actions');
+  if (accounts.length === 0) throw invalidParam('PrincipalId', '[]', 'Unable to verify.');
   if (actions.length > 7) throw SqsErrors.OverLimit(`${actions.length} Actions were found, maximum allowed is 7.`);
   for (const a of accounts) {
     if (!/^\d{12}$/.test(a)) throw invalidParam('AWSAccountId', a, 'Must be a 12-digit AWS account id.');

@@ -1,6 +1,6 @@
 /** Queue lifecycle operations: create, delete, URLs, listing, attributes, tags, purge. */
 import type { RequestContext } from '../../../kernel/context.js';
-import type { QueueRow } from '../../../store/types.js';
+import type { QueueRow } from '../../../store/sqs/types.js';
 import {
   ALL_NAMES,
   effectiveAttributes,

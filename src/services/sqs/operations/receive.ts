@@ -1,6 +1,6 @@
 /** ReceiveMessage, with long polling. */
 import type { RequestContext } from '../../../kernel/context.js';
-import type { QueueRef, QueueRow, StoredMessage } from '../../../store/types.js';
+import type { QueueRef, QueueRow, StoredMessage } from '../../../store/sqs/types.js';
 import { LIMITS } from '../attributes.js';
 import { invalidParam, SqsErrors } from '../errors.js';
 import { filterAttributes, md5OfAttributes } from '../messages.js';

@@ -2,7 +2,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../../kernel/context.js';
 import { ServiceError } from '../../../kernel/errors.js';
-import type { MessageAttributes, NewMessage, QueueRow } from '../../../store/types.js';
+import type { MessageAttributes, NewMessage, QueueRow } from '../../../store/sqs/types.js';
 import { LIMITS, type QueueConfig } from '../attributes.js';
 import { invalidParam, missing, SqsErrors } from '../errors.js';
 import {

@@ -43,7 +43,9 @@ export async function tagQueue(svc: SqsService, ctx: RequestContext, input: Inpu
 export async function untagQueue(svc: SqsService, ctx: RequestContext, input: Input) {
   const q = await svc.resolve(ctx, input.QueueUrl);
   const keys = input.TagKeys as string[] | undefined;
-  if (!keys || keys.length === 0) throw missing('TagKeys');
+  // AWS words no keys (absent or empty) as a key of the wrong length
+  if (!keys || keys.length === 0)
+    throw SqsErrors.InvalidParameterValue('Tag keys must be between 1 and 128 characters in length.');
   const tags = { ...q.tags };
   for (const k of keys) delete tags[k];
   await svc.store.setQueueTags(q.id, tags);

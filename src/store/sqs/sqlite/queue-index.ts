@@ -15,7 +15,7 @@
  * them, the one with the fewest messages in flight first. Nothing is dropped or throttled.
  */
 import { PairDeque, TimeHeap } from './structures.js';
-import { isNoisy } from '../sqs-rules.js';
+import { isNoisy } from '../rules.js';
 
 interface Timed {
   at: number;

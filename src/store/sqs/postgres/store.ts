@@ -20,8 +20,8 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import type { Db } from './db.js';
-import type { PostgresKernel } from './kernel.js';
+import type { Db } from '../../postgres/db.js';
+import type { PostgresKernel } from '../../postgres/kernel.js';
 import { TASK_COLUMNS, taskValues, toTask, type TaskColumns } from '../rows.js';
 import { PgMessages } from './messages.js';
 

@@ -19,8 +19,8 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import type { SqliteEngine } from './engine.js';
-import type { SqliteKernel } from './kernel.js';
+import type { SqliteEngine } from '../../sqlite/engine.js';
+import type { SqliteKernel } from '../../sqlite/kernel.js';
 import { SqliteMessages } from './message-store.js';
 import { TaskTable } from './tasks.js';
 

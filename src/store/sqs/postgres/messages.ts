@@ -22,9 +22,9 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import type { Db } from './db.js';
+import type { Db } from '../../postgres/db.js';
 import { receiptProblem, toPeeked, toStoredMessage, type BodyColumns, type StateColumns } from '../rows.js';
-import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired, isNoisy } from '../sqs-rules.js';
+import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired, isNoisy } from '../rules.js';
 
 type Row = StateColumns & BodyColumns;
 

@@ -19,11 +19,11 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import type { SqliteEngine } from './engine.js';
+import type { SqliteEngine } from '../../sqlite/engine.js';
 import { DedupTable } from './fifo.js';
 import { MessageTables, type NewRow, type StateRow } from './messages.js';
 import { QueueIndex } from './queue-index.js';
-import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired } from '../sqs-rules.js';
+import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired } from '../rules.js';
 
 const DROP_CHUNK = 5000;
 
@@ -53,7 +53,7 @@ export class SqliteMessages {
          ON CONFLICT (queue_id, attempt_id) DO UPDATE SET expires_at = excluded.expires_at, messages = excluded.messages`,
       ),
     };
-    engine.beforeCommit = () => this.m.collect();
+    engine.onBeforeCommit(() => this.m.collect());
   }
 
   private readonly onDropsDone: () => void;
