@@ -274,9 +274,9 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     throw e;
   }
   ready = true;
-  // copy the WAL into the database file in the background (a worker thread does the I/O);
-  // an in-memory database has no WAL to copy.
-  const checkpoint = config.dataDir === ':memory:' ? undefined : kernel.checkpoint?.bind(kernel);
+  // store upkeep in the background: copy the WAL into the database file (a worker thread does
+  // the I/O), compact the log and snapshot its index; in memory too, where it frees dead segments
+  const checkpoint = kernel.checkpoint?.bind(kernel);
   if (checkpoint) scheduler.add({ name: 'store.checkpoint', intervalMs: 1000, wallClock: true, run: checkpoint });
   scheduler.start();
 

@@ -11,7 +11,11 @@ export interface StoreModule {
   /** the tables reset clears (the kernel's own — leases, resources, non-secret meta — it clears itself) */
   readonly tables: readonly string[];
   /** after the tables were cleared: drop caches, tell other nodes */
-  afterReset?(): void;
+  afterReset?(): void | Promise<void>;
+  /** background upkeep (the embedded log's compaction and snapshots), run with checkpoint() */
+  maintain?(): Promise<void>;
+  /** before the kernel closes its connection */
+  close?(): Promise<void>;
 }
 
 export interface StoreKernel {
@@ -32,7 +36,10 @@ export interface StoreKernel {
   /** wake-ups may have been missed (a database listener reconnected): listeners should re-check */
   onMissedWakeups(listener: () => void): void;
   plug(module: StoreModule): void;
-  /** Background upkeep of the embedded store (copying the WAL into the database); absent where there is none. */
+  /**
+   * Background upkeep of the embedded store (copying the WAL into the database, compacting the
+   * log); absent where there is none.
+   */
   checkpoint?(): Promise<void>;
   /** Drops every module's state (admin reset for tests); secrets stay. */
   reset(): Promise<void>;

@@ -34,7 +34,7 @@ describe('PostgreSQL store kernel', () => {
       await a.db.query('CREATE TABLE module_a (x INTEGER); CREATE TABLE module_b (y INTEGER)');
       await a.db.query('INSERT INTO module_a VALUES (1); INSERT INTO module_b VALUES (2)');
       let told = 0;
-      a.plug({ tables: ['module_a'], afterReset: () => told++ });
+      a.plug({ tables: ['module_a'], afterReset: () => void told++ });
       const secret = await a.secret('s');
       await a.reset();
       const count = async (t: string) => Number((await a.db.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);

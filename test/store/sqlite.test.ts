@@ -42,7 +42,7 @@ describe('SQLite store kernel', () => {
       kernel.engine.db.exec('CREATE TABLE module_a (x INTEGER); CREATE TABLE module_b (y INTEGER)');
       kernel.engine.db.exec('INSERT INTO module_a VALUES (1); INSERT INTO module_b VALUES (2)');
       let told = 0;
-      kernel.plug({ tables: ['module_a'], afterReset: () => told++ });
+      kernel.plug({ tables: ['module_a'], afterReset: () => void told++ });
       const secret = await kernel.secret('s');
       expect(await kernel.tryLease('job', 'n1', 0, 1000)).toBe(true);
       await kernel.reset();

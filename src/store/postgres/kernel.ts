@@ -108,10 +108,11 @@ export class PostgresKernel implements StoreKernel {
       await c.query(`TRUNCATE ${tables.join(', ')}`);
       await c.query("DELETE FROM meta WHERE key NOT LIKE 'secret:%'");
     });
-    for (const m of this.modules) m.afterReset?.();
+    for (const m of this.modules) await m.afterReset?.();
   }
 
   async close(): Promise<void> {
+    for (const m of this.modules) await m.close?.();
     await this.db.close();
   }
 }

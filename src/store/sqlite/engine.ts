@@ -20,7 +20,7 @@
  * the last frames; the next write then restarts the WAL from its beginning.
  */
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,8 @@ export interface EngineOptions {
   durability: Durability;
   /** WAL size in bytes after which writes pause briefly so a checkpoint can finish (default 64 MiB) */
   walLimitBytes?: number;
+  /** the embedded log's segment size (default 64 MiB; tests make it small) */
+  logSegmentBytes?: number;
   onError?: (err: Error) => void;
 }
 
@@ -219,12 +221,17 @@ export class SqliteEngine {
     }
   }
 
-  /** Resolves once everything written so far is durable. */
+  /** Syncs the WAL now, on the event loop (start-up work outside the group commit). */
+  syncNow(): void {
+    if (this.walFd >= 0) fdatasyncSync(this.walFd);
+  }
+
   /** Adds work to the end of every turn's transaction, just before it commits (a module's bulk cleanup). */
   onBeforeCommit(hook: () => void): void {
     this.commitHooks.push(hook);
   }
 
+  /** Resolves once everything written so far is durable. */
   durable(): Promise<void> {
     if (this.txOpen && !this.syncing) this.commitTurn();
     if (this.txOpen) {

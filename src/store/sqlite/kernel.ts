@@ -4,9 +4,11 @@
  * across every plugged-in module's tables, close.
  */
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { StoreKernel, StoreModule } from '../kernel.js';
-import { SqliteEngine, type EngineOptions } from './engine.js';
+import { SegmentLog } from '../log/segment-log.js';
+import { SqliteEngine, type Durability, type EngineOptions } from './engine.js';
 import { SqliteResourceStore } from './resources.js';
 
 export class SqliteKernel implements StoreKernel {
@@ -17,7 +19,11 @@ export class SqliteKernel implements StoreKernel {
   private readonly wakeListeners: Array<(key: string) => void> = [];
   private readonly s: Record<'getMeta' | 'putMeta' | 'lease', Database.Statement>;
 
+  private readonly opts: EngineOptions;
+  private readonly logs: SegmentLog[] = [];
+
   constructor(opts: EngineOptions) {
+    this.opts = opts;
     this.engine = new SqliteEngine(opts);
     this.resources = new SqliteResourceStore(this.engine);
     const p = (sql: string) => this.engine.db.prepare(sql);
@@ -30,6 +36,22 @@ export class SqliteKernel implements StoreKernel {
          WHERE leases.owner = excluded.owner OR leases.expires_at <= ?`,
       ),
     };
+  }
+
+  /**
+   * The embedded log of one module, in `<data dir>/log/<name>/` next to the database (in memory
+   * with `:memory:`); `dir` is where the module keeps its snapshot.
+   */
+  openLog(name: string): { log: SegmentLog; dir: string | undefined; durability: Durability } {
+    const dir = this.engine.memory ? undefined : join(dirname(this.opts.path), 'log', name);
+    const log = new SegmentLog({
+      dir,
+      durability: this.opts.durability,
+      segmentBytes: this.opts.logSegmentBytes,
+      onError: this.opts.onError,
+    });
+    this.logs.push(log);
+    return { log, dir, durability: this.opts.durability };
   }
 
   plug(module: StoreModule): void {
@@ -68,14 +90,18 @@ export class SqliteKernel implements StoreKernel {
         db.prepare(`DELETE FROM ${t}`).run();
       db.prepare("DELETE FROM meta WHERE key NOT LIKE 'secret:%'").run();
     });
-    for (const m of this.modules) m.afterReset?.();
+    for (const m of this.modules) await m.afterReset?.();
   }
 
   async checkpoint(): Promise<void> {
-    await this.engine.checkpoint();
+    if (!this.engine.memory) await this.engine.checkpoint();
+    for (const m of this.modules) await m.maintain?.();
   }
 
   async close(): Promise<void> {
+    for (const m of this.modules) await m.close?.();
+    // a module that failed to start never plugged in: its log still closes
+    for (const l of this.logs) await l.close();
     await this.engine.close();
   }
 }

@@ -264,7 +264,7 @@ export class PgMessages {
     return rows.filter((r) => !dead.includes(r) && (!over.includes(r) || !moved.has(r.seq)));
   }
 
-  /** As on SQLite: id, body, attributes and receive count stay; see SqliteMessages. */
+  /** As on SQLite: id, body, attributes and receive count stay; see LogMessages (store/sqs/log/messages.ts). */
   private async moveToDeadLetter(queue: QueueRef, rows: Row[], now: number): Promise<Set<number>> {
     const dlqId = queue.redrive!.deadLetterQueueId;
     return this.db.tx(async (c) => {

@@ -1,7 +1,8 @@
 /**
- * The SQS store on SQLite. Every verb runs inside the engine's per-turn transaction (group
- * commit). Queue rows are few and read on every request, so they are cached here; this process
- * is the only writer of its database file.
+ * The SQS store of the embedded backend: queues, deleted-queue memory and move tasks in SQLite
+ * (each verb inside the engine's per-turn transaction), messages in the embedded log
+ * (store/sqs/log/). Queue rows are few and read on every request, so they are cached here; this
+ * process is the only writer of its data directory.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -21,10 +22,9 @@ import type {
 } from '../types.js';
 import type { SqliteEngine } from '../../sqlite/engine.js';
 import type { SqliteKernel } from '../../sqlite/kernel.js';
-import { SqliteMessages } from './message-store.js';
+import { LogMessages } from '../log/messages.js';
+import { migrateSqlMessages } from '../log/migrate.js';
 import { TaskTable } from './tasks.js';
-
-const CHUNK = 5000;
 
 interface QueueDbRow {
   id: number;
@@ -60,7 +60,7 @@ export class SqliteSqsStore implements SqsStore {
   private readonly byKey = new Map<string, QueueRow>();
   private readonly byId = new Map<number, QueueRow>();
   private readonly listeners: Array<(queueId: number) => void> = [];
-  private readonly msgs: SqliteMessages;
+  private readonly msgs: LogMessages;
   private readonly tasks: TaskTable;
   private readonly s;
 
@@ -87,50 +87,38 @@ export class SqliteSqsStore implements SqsStore {
       ),
       selDeleted: p('SELECT deleted_at FROM deleted_queues WHERE account = ? AND region = ? AND name = ?'),
       setPurge: p('UPDATE queues SET last_purge_at = ? WHERE id = ? AND (last_purge_at IS NULL OR last_purge_at <= ?)'),
-      dropAttempts: p('DELETE FROM receive_attempts WHERE queue_id = ?'),
-      sweepDedup: p(
-        `DELETE FROM fifo_dedup WHERE (queue_id, scope, dedup_id) IN
-           (SELECT queue_id, scope, dedup_id FROM fifo_dedup WHERE expires_at <= ? LIMIT ${CHUNK})`,
-      ),
-      sweepAttempts: p(
-        `DELETE FROM receive_attempts WHERE (queue_id, attempt_id) IN
-           (SELECT queue_id, attempt_id FROM receive_attempts WHERE expires_at <= ? LIMIT ${CHUNK})`,
-      ),
       sweepDeleted: p('DELETE FROM deleted_queues WHERE deleted_at <= ?'),
-      dropAllMetas: p("DELETE FROM meta WHERE key LIKE 'drop:%'"),
-      putMeta: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      delMeta: p('DELETE FROM meta WHERE key = ?'),
-      dropMetas: p("SELECT key, value FROM meta WHERE key LIKE 'drop:%'"),
     };
     this.tasks = new TaskTable(db);
-    this.msgs = new SqliteMessages(
-      this.engine,
+    const log = kernel.openLog('sqs');
+    this.msgs = new LogMessages(
+      log.log,
       (id) => this.byId.get(id),
       (id) => kernel.wake(`sqs:m:${id}`),
-      // every pending drop finished: forget the markers that would resume them after a restart
-      () => this.engine.writeNoWait(() => this.s.dropAllMetas.run()),
+      { snapshotDir: log.dir, durability: log.durability },
     );
     for (const r of db.prepare('SELECT * FROM queues').all() as QueueDbRow[]) this.cache(toQueue(r));
-    // resume message drops (deleted queues, purges) that a stop interrupted
-    const drops = new Map(
-      (this.s.dropMetas.all() as { key: string; value: string }[]).map((r) => [
-        Number(r.key.slice(5)),
-        Number(r.value),
-      ]),
-    );
-    this.msgs.load((id) => this.byId.get(id)?.fifo ?? false, drops, (opts.now ?? Date.now)());
+    const now = (opts.now ?? Date.now)();
+    this.msgs.load(now);
+    // a data directory written before the log: its messages move into the log once
+    migrateSqlMessages(this.engine, this.msgs, now);
     kernel.onWake((key) => {
       if (!key.startsWith('sqs:m:')) return;
       const id = Number(key.slice(6));
       for (const l of this.listeners) l(id);
     });
     kernel.plug({
-      tables: ['queues', 'deleted_queues', 'messages', 'bodies', 'fifo_dedup', 'receive_attempts', 'move_tasks'],
-      // the kernel dropped the `drop:<queue>` markers with the rest of meta
+      tables: ['queues', 'deleted_queues', 'move_tasks'],
+      maintain: () => this.msgs.upkeep.run(),
+      // a clean stop leaves a snapshot at the log's end: the next start reads no log
+      close: async () => {
+        await this.msgs.upkeep.snapshot();
+        await log.log.close();
+      },
       afterReset: () => {
-        this.msgs.reset();
         this.byId.clear();
         this.byKey.clear();
+        return this.msgs.reset();
       },
     });
   }
@@ -201,27 +189,21 @@ export class SqliteSqsStore implements SqsStore {
   async deleteQueue(id: number, now: number): Promise<void> {
     const q = this.byId.get(id);
     if (!q) return;
-    await this.engine.write(() => {
+    const gone = this.engine.write(() => {
       this.s.delQueue.run(id);
       this.s.insDeleted.run(q.account, q.region, q.name, now);
-      this.msgs.clearDedup(id);
-      this.s.dropAttempts.run(id);
       this.tasks.dropQueue(id);
-      this.startDrop(id);
     });
     this.byKey.delete(qkey(q.account, q.region, q.name));
     this.byId.delete(q.id);
-    this.msgs.forget(id);
+    // if a crash keeps the DROP record but not the row (or the reverse), the next start drops
+    // the messages of a queue it does not know
+    await Promise.all([gone, this.msgs.dropQueue(id)]);
   }
 
   async deletedRecently(account: string, region: string, name: string, now: number, withinMs: number) {
     const r = this.s.selDeleted.get(account, region, name) as { deleted_at: number } | undefined;
     return !!r && now - r.deleted_at < withinMs;
-  }
-
-  /** Records that every message of the queue up to the current sequence is to be dropped. */
-  private startDrop(queueId: number): void {
-    this.s.putMeta.run(`drop:${queueId}`, String(this.msgs.lastSeq()));
   }
 
   // ── messages ──────────────────────────────────────────────────────────────
@@ -247,15 +229,14 @@ export class SqliteSqsStore implements SqsStore {
   }
 
   async purge(queue: QueueRef, now: number, minIntervalMs: number): Promise<boolean> {
-    const ok = await this.engine.write(() => {
-      if (this.s.setPurge.run(now, queue.id, now - minIntervalMs).changes !== 1) return false;
-      this.startDrop(queue.id);
-      // a purge also empties the FIFO deduplication cache
-      if (queue.fifo) this.msgs.clearDedup(queue.id);
-      return true;
+    let purged: Promise<void> | undefined;
+    await this.engine.write(() => {
+      // in the same turn as the check: a message sent after the purge is not purged
+      if (this.s.setPurge.run(now, queue.id, now - minIntervalMs).changes === 1) purged = this.msgs.purge(queue);
     });
-    if (ok) this.msgs.drop(queue.id);
-    return ok;
+    if (!purged) return false;
+    await purged;
+    return true;
   }
 
   async counts(queue: QueueRef, now: number): Promise<MessageCounts> {
@@ -308,12 +289,8 @@ export class SqliteSqsStore implements SqsStore {
   // ── maintenance ──────────────────────────────────────────────────────────
 
   async sweep(queues: QueueRef[], now: number): Promise<number> {
-    return this.engine.write(() => {
-      let removed = this.s.sweepDedup.run(now).changes + this.s.sweepAttempts.run(now).changes;
-      this.s.sweepDeleted.run(now - 60 * 60 * 1000);
-      // expired messages at the front of each queue; the rest go when a receive meets them
-      for (const q of queues) removed += this.msgs.sweepRetention(q, now, 1000);
-      return removed;
-    });
+    await this.engine.write(() => this.s.sweepDeleted.run(now - 60 * 60 * 1000));
+    // expired messages at the front of each queue; the rest go when a receive meets them
+    return this.msgs.sweep(queues, now, 1000);
   }
 }
