@@ -5,11 +5,12 @@ import type { Stores } from '../../src/store/types.js';
 import { dropSchema, freshSchema, PG_URL } from '../helpers/pg.js';
 import { storeConformance } from './sqs-store.conformance.js';
 import { resourceConformance } from './resources.conformance.js';
+import { jobsConformance } from './jobs.conformance.js';
 
 let schema = '';
 const open = () => openPostgresStores({ url: PG_URL, schema, poolSize: 4 });
 
-for (const suite of [storeConformance, resourceConformance])
+for (const suite of [storeConformance, resourceConformance, jobsConformance])
   suite({
     name: 'postgres',
     open: async () => {

@@ -7,8 +7,9 @@ import { SqliteKernel } from '../../src/store/sqlite/kernel.js';
 import type { Stores } from '../../src/store/types.js';
 import { storeConformance } from './sqs-store.conformance.js';
 import { resourceConformance } from './resources.conformance.js';
+import { jobsConformance } from './jobs.conformance.js';
 
-for (const suite of [storeConformance, resourceConformance])
+for (const suite of [storeConformance, resourceConformance, jobsConformance])
   suite({
     name: 'sqlite :memory:',
     open: async () => openSqliteStores({ path: ':memory:', durability: 'fsync' }),
@@ -17,7 +18,7 @@ for (const suite of [storeConformance, resourceConformance])
 
 for (const durability of ['fsync', 'os'] as const) {
   let dir = '';
-  for (const suite of [storeConformance, resourceConformance])
+  for (const suite of [storeConformance, resourceConformance, jobsConformance])
     suite({
       name: `sqlite file, durability ${durability}`,
       open: async () => {

@@ -28,8 +28,10 @@ export function storeConformance(f: StoreFactory): void {
   describe(`SqsStore conformance: ${f.name}`, () => {
     let store: SqsStore;
     let kernel: StoreKernel;
+    let stores: Stores;
     beforeEach(async () => {
-      ({ sqs: store, kernel } = await f.open());
+      stores = await f.open();
+      ({ sqs: store, kernel } = stores);
     });
     afterEach(async () => {
       await kernel.close();
@@ -453,7 +455,8 @@ export function storeConformance(f: StoreFactory): void {
         const [f1] = await recv(fifo, T0, 1, 30_000);
         const secret = await kernel.secret('k');
 
-        ({ sqs: store, kernel } = await f.reopen!({ sqs: store, kernel }));
+        stores = await f.reopen!(stores);
+        ({ sqs: store, kernel } = stores);
         expect((await kernel.secret('k')).equals(secret)).toBe(true);
         const std2 = { ...stdRef, id: (await store.getQueue(ACCOUNT, REGION, 'std'))!.id };
         expect(await store.counts(std2, T0 + 2)).toEqual({ visible: 1, notVisible: 1, delayed: 1 });
@@ -480,7 +483,8 @@ export function storeConformance(f: StoreFactory): void {
             T0,
           );
         expect(await store.purge(ref, T0 + 1, 60_000)).toBe(true);
-        ({ sqs: store, kernel } = await f.reopen!({ sqs: store, kernel }));
+        stores = await f.reopen!(stores);
+        ({ sqs: store, kernel } = stores);
         expect(await store.counts(ref, T0 + 2)).toEqual({ visible: 0, notVisible: 0, delayed: 0 });
         expect(await recv(ref, T0 + 2)).toEqual([]);
       });

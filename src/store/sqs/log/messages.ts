@@ -12,8 +12,9 @@
  * receipt handle never names a later message.
  */
 import { randomUUID } from 'node:crypto';
-import { Reader } from '../../log/codec.js';
-import type { SegmentLog } from '../../log/segment-log.js';
+import { Reader, type Writer } from '../../log/codec.js';
+import { segmentOf, type SegmentLog } from '../../log/segment-log.js';
+import { Upkeep, type LogModule } from '../../log/upkeep.js';
 import { decodeExtras, encodeExtras, sequenceNumber } from '../codec.js';
 import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired } from '../rules.js';
 import type {
@@ -29,9 +30,11 @@ import type {
   StoredMessage,
   VisibilityOutcome,
 } from '../types.js';
-import { QueueIndex } from '../sqlite/queue-index.js';
-import { type Body, type Msg, readSendBody, readSendState, T, writeSend } from './records.js';
-import { LogUpkeep } from './upkeep.js';
+import { QueueIndex } from '../queue-index.js';
+import { type Body, type Msg, patchSendState, readSendBody, readSendState, T, writeSend } from './records.js';
+
+/** estimated snapshot bytes per message */
+const SNAP_BYTES_PER_MSG = 72;
 
 /** How far sequence numbers jump after an unclean stop (more than one process ever hands out unsynced). */
 const SEQ_GAP = 2 ** 24;
@@ -50,13 +53,13 @@ interface Attempt {
 const dedupKey = (queueId: number, scope: string, dedupId: string) => `${queueId}\u0000${scope}\u0000${dedupId}`;
 const attemptKey = (queueId: number, attemptId: string) => `${queueId}\u0000${attemptId}`;
 
-export class LogMessages {
+export class LogMessages implements LogModule {
   readonly msgs = new Map<number, Msg>();
   readonly dedup = new Map<string, Dedup>();
   readonly attempts = new Map<string, Attempt>();
   private readonly indexes = new Map<number, QueueIndex>();
   nextSeq = 1;
-  readonly upkeep: LogUpkeep;
+  readonly upkeep: Upkeep;
 
   constructor(
     readonly log: SegmentLog,
@@ -64,7 +67,89 @@ export class LogMessages {
     private readonly notify: (queueId: number) => void,
     opts: { snapshotDir?: string; durability: 'fsync' | 'os' },
   ) {
-    this.upkeep = new LogUpkeep(this, opts.snapshotDir, opts.durability === 'fsync');
+    this.upkeep = new Upkeep(this, opts.snapshotDir, 'sqs', opts.durability === 'fsync');
+  }
+
+  // ── snapshot and compaction (store/log/upkeep.ts) ─────────────────────────
+
+  snapshotBytes(): number {
+    return this.msgs.size * SNAP_BYTES_PER_MSG;
+  }
+
+  snapshot(w: Writer): void {
+    w.f64(this.nextSeq);
+    w.u32(this.msgs.size);
+    for (const [seq, m] of this.msgs) {
+      w.f64(seq);
+      w.f64(m.queueId);
+      w.f64(m.visibleAt);
+      w.f64(m.receiveCount);
+      w.f64(m.sentAt);
+      w.f64(m.firstReceiveAt);
+      w.optStr(m.group);
+      w.f64(m.pos);
+      w.f64(m.size);
+    }
+    w.u32(this.dedup.size);
+    for (const [k, d] of this.dedup) {
+      w.str(k);
+      w.str(d.messageId);
+      w.f64(d.seq);
+      w.f64(d.expiresAt);
+    }
+    w.u32(this.attempts.size);
+    for (const [k, a] of this.attempts) {
+      w.str(k);
+      w.f64(a.expiresAt);
+      w.u32(a.list.length);
+      for (const v of a.list) w.f64(v);
+    }
+  }
+
+  restore(r: Reader): void {
+    this.nextSeq = r.f64();
+    for (let n = r.u32(); n > 0; n--) {
+      const seq = r.f64();
+      const m: Msg = {
+        queueId: r.f64(),
+        visibleAt: r.f64(),
+        receiveCount: r.f64(),
+        sentAt: r.f64(),
+        firstReceiveAt: r.f64(),
+        group: r.optStr(),
+        pos: r.f64(),
+        size: r.f64(),
+      };
+      this.msgs.set(seq, m);
+      this.log.retain(m.pos, m.size);
+    }
+    for (let n = r.u32(); n > 0; n--) this.dedup.set(r.str(), { messageId: r.str(), seq: r.f64(), expiresAt: r.f64() });
+    for (let n = r.u32(); n > 0; n--) {
+      const key = r.str();
+      const expiresAt = r.f64();
+      const list: number[] = [];
+      for (let k = r.u32(); k > 0; k--) list.push(r.f64());
+      this.attempts.set(key, { expiresAt, list });
+    }
+  }
+
+  /** Each live message in these segments gets its SEND record again, with its state as it is now. */
+  relocate(segments: Set<number>): void {
+    const log = this.log;
+    for (const m of this.msgs.values()) {
+      if (!segments.has(segmentOf(m.pos))) continue;
+      const payload = log.read(m.pos, m.size);
+      const pos = log.append(T.SEND, (w) => {
+        w.ensure(payload.length);
+        payload.copy(w.buf, w.n);
+        patchSendState(w.buf, w.n, m);
+        w.n += payload.length;
+      });
+      log.release(m.pos, m.size);
+      m.pos = pos;
+      m.size = log.lastSize;
+      log.retain(m.pos, m.size);
+    }
   }
 
   /**
@@ -240,7 +325,7 @@ export class LogMessages {
   }
 
   /** A message carried over from elsewhere (migration) with its seq and state. */
-  restore(seq: number, state: Omit<Msg, 'pos' | 'size'>, body: Body, now: number): void {
+  carryOver(seq: number, state: Omit<Msg, 'pos' | 'size'>, body: Body, now: number): void {
     const q = this.queue(state.queueId);
     if (!q) return;
     const known = this.msgs.has(seq);

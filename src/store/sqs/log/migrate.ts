@@ -52,7 +52,7 @@ export function migrateSqlMessages(engine: SqliteEngine, msgs: LogMessages, now:
   for (const r of rows) {
     const cut = cuts.get(r.queue_id);
     if (cut !== undefined && r.seq <= cut) continue;
-    msgs.restore(
+    msgs.carryOver(
       r.seq,
       {
         queueId: r.queue_id,

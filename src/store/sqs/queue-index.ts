@@ -14,8 +14,8 @@
  * tenants first, round-robin, one message per tenant per pass; noisy tenants are served after
  * them, the one with the fewest messages in flight first. Nothing is dropped or throttled.
  */
-import { PairDeque, TimeHeap } from './structures.js';
-import { isNoisy } from '../rules.js';
+import { PairDeque, TimeHeap } from '../structures.js';
+import { isNoisy } from './rules.js';
 
 interface Timed {
   at: number;

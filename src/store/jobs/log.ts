@@ -1,0 +1,378 @@
+/**
+ * Durable internal queues on the embedded log: every job's state in memory (a time heap per
+ * queue says which is due next), its payload only in the log. Enqueue, ack, retry, dead-letter
+ * and purge are answered once their records are durable; a lease is answered at once (if a crash
+ * loses its record, the job is only leased again sooner, which at-least-once work allows).
+ */
+import { randomUUID } from 'node:crypto';
+import { Reader, type Writer } from '../log/codec.js';
+import { segmentOf, type SegmentLog } from '../log/segment-log.js';
+import { Upkeep, type LogModule } from '../log/upkeep.js';
+import type { StoreModule } from '../kernel.js';
+import { TimeHeap } from '../structures.js';
+import type { DurableQueues, Job, JobCounts, JobState, LeaseRef, NewJob } from './types.js';
+
+const T = { ENQ: 1, STATE: 2, DEL: 3, PURGE: 4, RESET: 5 } as const;
+const LEASED = 1;
+const DEAD = 2;
+const SNAP_BYTES_PER_JOB = 96;
+
+interface Rec {
+  queue: string;
+  id: string;
+  at: number;
+  attempts: number;
+  flags: number;
+  lastError: string | null;
+  enqueuedAt: number;
+  pos: number;
+  size: number;
+}
+
+interface Queue {
+  /** id → seq */
+  ids: Map<string, number>;
+  /** (at, seq) of every job that is not dead; entries go stale and are checked against the job */
+  heap: TimeHeap;
+}
+
+export class LogJobs implements DurableQueues, LogModule {
+  private readonly jobs = new Map<number, Rec>();
+  private readonly queues = new Map<string, Queue>();
+  private nextSeq = 1;
+  readonly upkeep: Upkeep;
+
+  constructor(
+    readonly log: SegmentLog,
+    snapshotDir: string | undefined,
+    sync: boolean,
+    private readonly wake: (queue: string) => void,
+  ) {
+    this.upkeep = new Upkeep(this, snapshotDir, 'jobs', sync);
+  }
+
+  /** What the kernel runs: upkeep with the checkpoint, a snapshot and close at stop, reset. */
+  module(): StoreModule {
+    return {
+      tables: [],
+      maintain: () => this.upkeep.run(),
+      close: async () => {
+        await this.upkeep.snapshot();
+        await this.log.close();
+      },
+      afterReset: () => {
+        this.clear();
+        this.log.append(T.RESET, () => {});
+        return this.log.durable();
+      },
+    };
+  }
+
+  /** Rebuilds the state from the snapshot and the log after it. */
+  load(): void {
+    const from = this.upkeep.load();
+    this.log.replay(from, (type, r, pos, size) => this.apply(type, r, pos, size));
+    for (const [seq, j] of this.jobs) if (!(j.flags & DEAD)) this.q(j.queue).heap.push(j.at, seq);
+  }
+
+  private apply(type: number, r: Reader, pos: number, size: number): void {
+    switch (type) {
+      case T.ENQ: {
+        const seq = r.f64();
+        const rec = readState(r);
+        this.put(seq, { ...rec, queue: r.str(), id: r.str(), pos, size });
+        return;
+      }
+      case T.STATE: {
+        const j = this.jobs.get(r.f64());
+        const at = r.f64();
+        const attempts = r.f64();
+        const flags = r.u8();
+        const lastError = r.optStr();
+        if (!j) return;
+        j.at = at;
+        j.attempts = attempts;
+        j.flags = flags;
+        j.lastError = lastError;
+        return;
+      }
+      case T.DEL:
+        for (let n = r.u32(); n > 0; n--) this.drop(r.f64());
+        return;
+      case T.PURGE:
+        this.dropQueue(r.str());
+        return;
+      case T.RESET:
+        this.clear();
+        return;
+      default:
+        throw new Error(`unknown job record type ${type}`);
+    }
+  }
+
+  private q(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) this.queues.set(name, (q = { ids: new Map(), heap: new TimeHeap() }));
+    return q;
+  }
+
+  private put(seq: number, j: Rec): void {
+    const old = this.jobs.get(seq);
+    if (old) this.log.release(old.pos, old.size);
+    this.jobs.set(seq, j);
+    this.q(j.queue).ids.set(j.id, seq);
+    this.log.retain(j.pos, j.size);
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+  }
+
+  private drop(seq: number): void {
+    const j = this.jobs.get(seq);
+    if (!j) return;
+    this.jobs.delete(seq);
+    this.queues.get(j.queue)?.ids.delete(j.id);
+    this.log.release(j.pos, j.size);
+  }
+
+  private dropQueue(name: string): number {
+    const q = this.queues.get(name);
+    if (!q) return 0;
+    const n = q.ids.size;
+    for (const seq of [...q.ids.values()]) this.drop(seq);
+    this.queues.delete(name);
+    return n;
+  }
+
+  private clear(): void {
+    for (const j of this.jobs.values()) this.log.release(j.pos, j.size);
+    this.jobs.clear();
+    this.queues.clear();
+  }
+
+  private appendEnq(seq: number, j: Omit<Rec, 'pos' | 'size'>, payload: Buffer): void {
+    const pos = this.log.append(T.ENQ, (w) => {
+      w.f64(seq);
+      writeState(w, j);
+      w.str(j.queue);
+      w.str(j.id);
+      w.bytes(payload);
+    });
+    this.put(seq, { ...j, pos, size: this.log.lastSize });
+  }
+
+  private appendState(seq: number, j: Rec): void {
+    this.log.append(T.STATE, (w) => {
+      w.f64(seq);
+      w.f64(j.at);
+      w.f64(j.attempts);
+      w.u8(j.flags);
+      w.optStr(j.lastError);
+    });
+  }
+
+  private payload(j: Rec): Buffer {
+    const r = new Reader(this.log.read(j.pos, j.size));
+    r.f64();
+    readState(r);
+    r.str();
+    r.str();
+    return Buffer.from(r.bytes());
+  }
+
+  private job(j: Rec, now: number): Job {
+    const out: Job = {
+      queue: j.queue,
+      id: j.id,
+      payload: this.payload(j),
+      at: j.at,
+      attempts: j.attempts,
+      enqueuedAt: j.enqueuedAt,
+      state: stateOf(j, now),
+    };
+    if (j.lastError !== null) out.lastError = j.lastError;
+    return out;
+  }
+
+  /** The job a lease names, if the lease still holds it. */
+  private held(queue: string, lease: LeaseRef): [number, Rec] | undefined {
+    const seq = this.queues.get(queue)?.ids.get(lease.id);
+    const j = seq === undefined ? undefined : this.jobs.get(seq);
+    if (!j || !(j.flags & LEASED) || j.flags & DEAD || j.attempts !== lease.attempt) return undefined;
+    return [seq!, j];
+  }
+
+  // ── DurableQueues ─────────────────────────────────────────────────────────
+
+  async enqueue(queue: string, jobs: NewJob[], now: number): Promise<{ id: string; duplicate: boolean }[]> {
+    const q = this.q(queue);
+    let due = false;
+    const out = jobs.map((nj) => {
+      const id = nj.id ?? randomUUID();
+      if (q.ids.has(id)) return { id, duplicate: true };
+      const seq = this.nextSeq++;
+      const j = { queue, id, at: nj.dueAt, attempts: 0, flags: 0, lastError: null, enqueuedAt: now };
+      this.appendEnq(seq, j, nj.payload);
+      q.heap.push(j.at, seq);
+      if (j.at <= now) due = true;
+      return { id, duplicate: false };
+    });
+    await this.log.durable();
+    if (due) this.wake(queue);
+    return out;
+  }
+
+  async lease(queue: string, max: number, leaseMs: number, now: number): Promise<Job[]> {
+    const q = this.queues.get(queue);
+    if (!q) return [];
+    const out: Job[] = [];
+    const heap = q.heap;
+    while (out.length < max && heap.size && heap.peekAt() <= now) {
+      const at = heap.peekAt();
+      const seq = heap.peekSeq();
+      heap.pop();
+      const j = this.jobs.get(seq);
+      if (!j || j.queue !== queue || j.flags & DEAD || j.at !== at) continue;
+      j.attempts++;
+      j.flags |= LEASED;
+      j.at = now + leaseMs;
+      heap.push(j.at, seq);
+      this.appendState(seq, j);
+      out.push(this.job(j, now));
+    }
+    return out;
+  }
+
+  async ack(queue: string, leases: LeaseRef[]): Promise<boolean[]> {
+    const gone: number[] = [];
+    const out = leases.map((l) => {
+      const h = this.held(queue, l);
+      if (!h) return false;
+      this.drop(h[0]);
+      gone.push(h[0]);
+      return true;
+    });
+    if (gone.length) {
+      this.log.append(T.DEL, (w) => {
+        w.u32(gone.length);
+        for (const seq of gone) w.f64(seq);
+      });
+      await this.log.durable();
+    }
+    return out;
+  }
+
+  async retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean> {
+    const h = this.held(queue, lease);
+    if (!h) return false;
+    const [seq, j] = h;
+    j.flags &= ~LEASED;
+    j.at = at;
+    j.lastError = error;
+    this.q(queue).heap.push(at, seq);
+    this.appendState(seq, j);
+    await this.log.durable();
+    return true;
+  }
+
+  async deadLetter(queue: string, lease: LeaseRef, reason: string): Promise<boolean> {
+    const h = this.held(queue, lease);
+    if (!h) return false;
+    const [seq, j] = h;
+    j.flags = DEAD;
+    j.lastError = reason;
+    this.appendState(seq, j);
+    await this.log.durable();
+    return true;
+  }
+
+  async inspect(queue: string, now: number, opts: { state?: JobState; limit: number }): Promise<Job[]> {
+    const q = this.queues.get(queue);
+    if (!q) return [];
+    const picked: [number, Rec][] = [];
+    for (const seq of q.ids.values()) {
+      const j = this.jobs.get(seq)!;
+      if (!opts.state || stateOf(j, now) === opts.state) picked.push([seq, j]);
+    }
+    picked.sort((a, b) => a[1].at - b[1].at || a[0] - b[0]);
+    return picked.slice(0, opts.limit).map(([, j]) => this.job(j, now));
+  }
+
+  async counts(queue: string, now: number): Promise<JobCounts> {
+    const c: JobCounts = { ready: 0, delayed: 0, leased: 0, dead: 0 };
+    const q = this.queues.get(queue);
+    if (q) for (const seq of q.ids.values()) c[stateOf(this.jobs.get(seq)!, now)]++;
+    return c;
+  }
+
+  async nextDueAt(queue: string, now: number): Promise<number | undefined> {
+    const q = this.queues.get(queue);
+    if (!q) return undefined;
+    // the heap's front may be stale: drop such entries (they would be skipped by lease anyway)
+    const heap = q.heap;
+    while (heap.size) {
+      const j = this.jobs.get(heap.peekSeq());
+      if (j && j.queue === queue && !(j.flags & DEAD) && j.at === heap.peekAt()) break;
+      heap.pop();
+    }
+    if (!heap.size) return undefined;
+    return heap.peekAt() > now ? heap.peekAt() : now;
+  }
+
+  async purge(queue: string): Promise<number> {
+    const n = this.dropQueue(queue);
+    this.log.append(T.PURGE, (w) => w.str(queue));
+    await this.log.durable();
+    return n;
+  }
+
+  // ── snapshot and compaction ───────────────────────────────────────────────
+
+  snapshotBytes(): number {
+    return this.jobs.size * SNAP_BYTES_PER_JOB;
+  }
+
+  snapshot(w: Writer): void {
+    w.f64(this.nextSeq);
+    w.u32(this.jobs.size);
+    for (const [seq, j] of this.jobs) {
+      w.f64(seq);
+      writeState(w, j);
+      w.str(j.queue);
+      w.str(j.id);
+      w.f64(j.pos);
+      w.f64(j.size);
+    }
+  }
+
+  restore(r: Reader): void {
+    this.nextSeq = r.f64();
+    for (let n = r.u32(); n > 0; n--) {
+      const seq = r.f64();
+      const s = readState(r);
+      this.put(seq, { ...s, queue: r.str(), id: r.str(), pos: r.f64(), size: r.f64() });
+    }
+  }
+
+  relocate(segments: Set<number>): void {
+    for (const [seq, j] of this.jobs) {
+      if (segments.has(segmentOf(j.pos))) this.appendEnq(seq, j, this.payload(j));
+    }
+  }
+}
+
+function writeState(w: Writer, j: Omit<Rec, 'pos' | 'size' | 'queue' | 'id'>): void {
+  w.f64(j.at);
+  w.f64(j.attempts);
+  w.u8(j.flags);
+  w.f64(j.enqueuedAt);
+  w.optStr(j.lastError);
+}
+
+function readState(r: Reader): Omit<Rec, 'pos' | 'size' | 'queue' | 'id'> {
+  return { at: r.f64(), attempts: r.f64(), flags: r.u8(), enqueuedAt: r.f64(), lastError: r.optStr() };
+}
+
+function stateOf(j: Rec, now: number): JobState {
+  if (j.flags & DEAD) return 'dead';
+  if (j.flags & LEASED && j.at > now) return 'leased';
+  return j.at <= now ? 'ready' : 'delayed';
+}

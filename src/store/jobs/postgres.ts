@@ -1,0 +1,165 @@
+/**
+ * Durable internal queues on PostgreSQL: one row per job, leased with SKIP LOCKED so that
+ * several nodes share a queue's work without taking the same job; an expired lease is ready
+ * again by its time alone. Wake-ups for due jobs go to every node (LISTEN/NOTIFY).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PostgresKernel } from '../postgres/kernel.js';
+import type { Db } from '../postgres/db.js';
+import {
+  jobsWakeKey,
+  type DurableQueues,
+  type Job,
+  type JobCounts,
+  type JobState,
+  type LeaseRef,
+  type NewJob,
+} from './types.js';
+
+interface Row {
+  queue: string;
+  id: string;
+  seq: string;
+  payload: Buffer;
+  at: string;
+  attempts: number;
+  leased: boolean;
+  dead: boolean;
+  last_error: string | null;
+  enqueued_at: string;
+}
+
+function toJob(r: Row, now: number): Job {
+  const at = Number(r.at);
+  const state: JobState = r.dead ? 'dead' : r.leased && at > now ? 'leased' : at <= now ? 'ready' : 'delayed';
+  const j: Job = {
+    queue: r.queue,
+    id: r.id,
+    payload: r.payload,
+    at,
+    attempts: r.attempts,
+    enqueuedAt: Number(r.enqueued_at),
+    state,
+  };
+  if (r.last_error !== null) j.lastError = r.last_error;
+  return j;
+}
+
+export class PostgresJobs implements DurableQueues {
+  private readonly db: Db;
+
+  constructor(private readonly kernel: PostgresKernel) {
+    this.db = kernel.db;
+    kernel.plug({ tables: ['jobs'] });
+  }
+
+  async enqueue(queue: string, jobs: NewJob[], now: number): Promise<{ id: string; duplicate: boolean }[]> {
+    if (jobs.length === 0) return [];
+    const ids = jobs.map((j) => j.id ?? randomUUID());
+    const r = await this.db.query<{ id: string }>(
+      `INSERT INTO jobs (queue, id, payload, at, enqueued_at)
+       SELECT $1, u.id, u.payload, u.at, $2 FROM unnest($3::text[], $4::bytea[], $5::bigint[]) WITH ORDINALITY AS u(id, payload, at, n)
+       ORDER BY u.n
+       ON CONFLICT (queue, id) DO NOTHING RETURNING id`,
+      [queue, now, ids, jobs.map((j) => j.payload), jobs.map((j) => j.dueAt)],
+    );
+    const added = new Set(r.rows.map((x) => x.id));
+    if (jobs.some((j, i) => added.has(ids[i]!) && j.dueAt <= now)) this.kernel.wake(jobsWakeKey(queue));
+    // a duplicate within the batch itself: the first one is added, the rest are duplicates
+    const seen = new Set<string>();
+    return ids.map((id) => {
+      const duplicate = !added.has(id) || seen.has(id);
+      seen.add(id);
+      return { id, duplicate };
+    });
+  }
+
+  async lease(queue: string, max: number, leaseMs: number, now: number): Promise<Job[]> {
+    const r = await this.db.query<Row & { due: string }>(
+      `WITH pick AS (
+         SELECT queue, id, at AS due FROM jobs WHERE queue = $1 AND NOT dead AND at <= $2 ORDER BY at, seq LIMIT $4
+         FOR UPDATE SKIP LOCKED)
+       UPDATE jobs j SET at = $3, attempts = j.attempts + 1, leased = true
+       FROM pick WHERE j.queue = pick.queue AND j.id = pick.id
+       RETURNING j.*, pick.due`,
+      [queue, now, now + leaseMs, max],
+    );
+    // oldest due first, as picked (RETURNING keeps no order)
+    const rows = r.rows.sort((a, b) => Number(a.due) - Number(b.due) || Number(a.seq) - Number(b.seq));
+    return rows.map((x) => toJob(x, now));
+  }
+
+  async ack(queue: string, leases: LeaseRef[]): Promise<boolean[]> {
+    if (leases.length === 0) return [];
+    const r = await this.db.query<{ id: string; attempts: number }>(
+      `DELETE FROM jobs j USING unnest($2::text[], $3::int[]) AS l(id, attempt)
+       WHERE j.queue = $1 AND j.id = l.id AND j.attempts = l.attempt AND j.leased AND NOT j.dead
+       RETURNING j.id, j.attempts`,
+      [queue, leases.map((l) => l.id), leases.map((l) => l.attempt)],
+    );
+    const done = new Set(r.rows.map((x) => `${x.id}\u0000${x.attempts}`));
+    return leases.map((l) => done.has(`${l.id}\u0000${l.attempt}`));
+  }
+
+  async retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE jobs SET at = $4, leased = false, last_error = $5
+       WHERE queue = $1 AND id = $2 AND attempts = $3 AND leased AND NOT dead`,
+      [queue, lease.id, lease.attempt, at, error],
+    );
+    return r.rowCount === 1;
+  }
+
+  async deadLetter(queue: string, lease: LeaseRef, reason: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE jobs SET dead = true, leased = false, last_error = $4
+       WHERE queue = $1 AND id = $2 AND attempts = $3 AND leased AND NOT dead`,
+      [queue, lease.id, lease.attempt, reason],
+    );
+    return r.rowCount === 1;
+  }
+
+  async inspect(queue: string, now: number, opts: { state?: JobState; limit: number }): Promise<Job[]> {
+    const where: Record<JobState, string> = {
+      dead: 'dead',
+      leased: 'NOT dead AND leased AND at > $2',
+      ready: 'NOT dead AND at <= $2',
+      delayed: 'NOT dead AND NOT leased AND at > $2',
+    };
+    const r = await this.db.query<Row>(
+      // $2 is typed here because not every filter uses it
+      `SELECT * FROM jobs WHERE queue = $1 AND $2::bigint IS NOT NULL AND ${opts.state ? where[opts.state] : 'true'}
+       ORDER BY at, seq LIMIT $3`,
+      [queue, now, opts.limit],
+    );
+    return r.rows.map((x) => toJob(x, now));
+  }
+
+  async counts(queue: string, now: number): Promise<JobCounts> {
+    const r = await this.db.query<Record<keyof JobCounts, string>>(
+      `SELECT count(*) FILTER (WHERE NOT dead AND at <= $2) AS ready,
+              count(*) FILTER (WHERE NOT dead AND NOT leased AND at > $2) AS delayed,
+              count(*) FILTER (WHERE NOT dead AND leased AND at > $2) AS leased,
+              count(*) FILTER (WHERE dead) AS dead
+       FROM jobs WHERE queue = $1`,
+      [queue, now],
+    );
+    const x = r.rows[0]!;
+    return { ready: Number(x.ready), delayed: Number(x.delayed), leased: Number(x.leased), dead: Number(x.dead) };
+  }
+
+  async nextDueAt(queue: string, now: number): Promise<number | undefined> {
+    const r = await this.db.query<{ at: string | null }>(
+      'SELECT min(at) AS at FROM jobs WHERE queue = $1 AND NOT dead',
+      [queue],
+    );
+    const at = r.rows[0]?.at;
+    if (at === null || at === undefined) return undefined;
+    return Math.max(Number(at), now);
+  }
+
+  async purge(queue: string): Promise<number> {
+    const r = await this.db.query('DELETE FROM jobs WHERE queue = $1', [queue]);
+    return r.rowCount ?? 0;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The DurableQueues conformance suite: the embedded log and PostgreSQL run exactly these tests.
+ * Time is passed in explicitly, so nothing here sleeps.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DurableQueues, Job } from '../../src/store/jobs/types.js';
+import type { Stores } from '../../src/store/types.js';
+import type { StoreFactory } from './sqs-store.conformance.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const Q = 'sns:delivery:test';
+const p = (s: string) => Buffer.from(s);
+const ref = (j: Job) => ({ id: j.id, attempt: j.attempts });
+
+export function jobsConformance(f: StoreFactory): void {
+  describe(`DurableQueues conformance: ${f.name}`, () => {
+    let stores: Stores;
+    let jobs: DurableQueues;
+    beforeEach(async () => {
+      stores = await f.open();
+      jobs = stores.jobs;
+    });
+    afterEach(async () => {
+      await stores.kernel.close();
+      await f.cleanup();
+    });
+
+    it('leases due jobs oldest due first, each at most once until its lease expires', async () => {
+      const added = await jobs.enqueue(
+        Q,
+        [
+          { id: 'b', payload: p('B'), dueAt: T0 + 2 },
+          { id: 'a', payload: p('A'), dueAt: T0 + 1 },
+          { id: 'later', payload: p('L'), dueAt: T0 + 60_000 },
+        ],
+        T0,
+      );
+      expect(added).toEqual([
+        { id: 'b', duplicate: false },
+        { id: 'a', duplicate: false },
+        { id: 'later', duplicate: false },
+      ]);
+      expect(await jobs.counts(Q, T0 + 5)).toEqual({ ready: 2, delayed: 1, leased: 0, dead: 0 });
+      const got = await jobs.lease(Q, 10, 30_000, T0 + 5);
+      expect(got.map((j) => [j.id, j.payload.toString(), j.attempts, j.state])).toEqual([
+        ['a', 'A', 1, 'leased'],
+        ['b', 'B', 1, 'leased'],
+      ]);
+      expect(got[0]!.enqueuedAt).toBe(T0);
+      expect(await jobs.lease(Q, 10, 30_000, T0 + 6)).toEqual([]);
+      expect(await jobs.counts(Q, T0 + 6)).toEqual({ ready: 0, delayed: 1, leased: 2, dead: 0 });
+      // the leases expire: ready again, a second attempt (same expiry: enqueue order decides)
+      const again = await jobs.lease(Q, 1, 30_000, T0 + 5 + 30_000);
+      expect(again.map((j) => [j.id, j.attempts])).toEqual([['b', 2]]);
+    });
+
+    it('acts only on the current lease: ack removes, a stale or repeated answer does nothing', async () => {
+      await jobs.enqueue(Q, [{ id: 'x', payload: p('X'), dueAt: T0 }], T0);
+      const [first] = await jobs.lease(Q, 1, 1000, T0);
+      const [second] = await jobs.lease(Q, 1, 1000, T0 + 1000);
+      expect(second!.attempts).toBe(2);
+      expect(await jobs.ack(Q, [ref(first!)])).toEqual([false]);
+      expect(await jobs.retry(Q, ref(first!), T0, 'late')).toBe(false);
+      expect(await jobs.deadLetter(Q, ref(first!), 'late')).toBe(false);
+      expect(await jobs.ack(Q, [ref(second!), { id: 'nope', attempt: 1 }])).toEqual([true, false]);
+      expect(await jobs.ack(Q, [ref(second!)])).toEqual([false]);
+      expect(await jobs.counts(Q, T0 + 2000)).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 0 });
+      expect(await jobs.nextDueAt(Q, T0 + 2000)).toBeUndefined();
+    });
+
+    it('retries at a given time with the error kept, and dead-letters for inspection', async () => {
+      await jobs.enqueue(
+        Q,
+        [
+          { id: 'r', payload: p('R'), dueAt: T0 },
+          { id: 'd', payload: p('D'), dueAt: T0 },
+        ],
+        T0,
+      );
+      const leased = await jobs.lease(Q, 2, 10_000, T0);
+      const r = leased.find((j) => j.id === 'r')!;
+      const d = leased.find((j) => j.id === 'd')!;
+      expect(await jobs.retry(Q, ref(r), T0 + 5000, 'HTTP 503')).toBe(true);
+      expect(await jobs.deadLetter(Q, ref(d), 'no such queue')).toBe(true);
+      expect(await jobs.nextDueAt(Q, T0 + 1)).toBe(T0 + 5000);
+      expect(await jobs.lease(Q, 10, 10_000, T0 + 4999)).toEqual([]);
+      const retried = await jobs.lease(Q, 10, 10_000, T0 + 5000);
+      expect(retried.map((j) => [j.id, j.attempts, j.lastError])).toEqual([['r', 2, 'HTTP 503']]);
+      const dead = await jobs.inspect(Q, T0 + 5000, { state: 'dead', limit: 10 });
+      expect(dead.map((j) => [j.id, j.state, j.lastError, j.payload.toString()])).toEqual([
+        ['d', 'dead', 'no such queue', 'D'],
+      ]);
+      // the dead job is never leased again
+      expect(await jobs.lease(Q, 10, 10_000, T0 + 10 ** 9)).toEqual([expect.objectContaining({ id: 'r' })]);
+      expect(await jobs.counts(Q, T0 + 10 ** 9 + 1)).toMatchObject({ dead: 1, leased: 1 });
+      expect(await jobs.purge(Q)).toBe(2);
+      expect(await jobs.counts(Q, T0)).toEqual({ ready: 0, delayed: 0, leased: 0, dead: 0 });
+    });
+
+    it('reports a duplicate id and keeps the first job; queues are separate', async () => {
+      await jobs.enqueue(Q, [{ id: 'same', payload: p('first'), dueAt: T0 }], T0);
+      const again = await jobs.enqueue(
+        Q,
+        [
+          { id: 'same', payload: p('second'), dueAt: T0 },
+          { id: 'new', payload: p('n'), dueAt: T0 },
+          { id: 'new', payload: p('n2'), dueAt: T0 },
+        ],
+        T0,
+      );
+      expect(again.map((x) => x.duplicate)).toEqual([true, false, true]);
+      const other = await jobs.enqueue('other', [{ payload: p('o'), dueAt: T0 }], T0);
+      expect(other[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+      const got = await jobs.lease(Q, 10, 1000, T0);
+      expect(got.map((j) => j.payload.toString()).sort()).toEqual(['first', 'n']);
+      expect((await jobs.lease('other', 10, 1000, T0)).map((j) => j.payload.toString())).toEqual(['o']);
+      expect(await jobs.purge('other')).toBe(1);
+      expect(await jobs.counts(Q, T0)).toMatchObject({ leased: 2 });
+    });
+
+    it('says when the next job is ready', async () => {
+      expect(await jobs.nextDueAt(Q, T0)).toBeUndefined();
+      await jobs.enqueue(Q, [{ id: 'x', payload: p('X'), dueAt: T0 + 100 }], T0);
+      expect(await jobs.nextDueAt(Q, T0)).toBe(T0 + 100);
+      expect(await jobs.nextDueAt(Q, T0 + 200)).toBe(T0 + 200);
+      await jobs.lease(Q, 1, 1000, T0 + 200);
+      expect(await jobs.nextDueAt(Q, T0 + 201)).toBe(T0 + 1200);
+    });
+
+    it('lists jobs by due time and state, and carries large binary payloads intact', async () => {
+      const big = Buffer.alloc(1024 * 1024 + 3);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+      await jobs.enqueue(
+        Q,
+        [
+          { id: 'late', payload: p('late'), dueAt: T0 + 10 },
+          { id: 'big', payload: big, dueAt: T0 },
+        ],
+        T0,
+      );
+      const all = await jobs.inspect(Q, T0, { limit: 10 });
+      expect(all.map((j) => [j.id, j.state])).toEqual([
+        ['big', 'ready'],
+        ['late', 'delayed'],
+      ]);
+      expect(all[0]!.payload.equals(big)).toBe(true);
+      expect((await jobs.inspect(Q, T0, { state: 'delayed', limit: 10 })).map((j) => j.id)).toEqual(['late']);
+      expect((await jobs.inspect(Q, T0, { limit: 1 })).map((j) => j.id)).toEqual(['big']);
+      const [leased] = await jobs.lease(Q, 1, 1000, T0);
+      expect(leased!.payload.equals(big)).toBe(true);
+    });
+
+    it('never gives one job to two leases taken at the same moment', async () => {
+      await jobs.enqueue(
+        Q,
+        Array.from({ length: 50 }, (_, i) => ({ id: `j${i}`, payload: p(String(i)), dueAt: T0 })),
+        T0,
+      );
+      const [a, b, c] = await Promise.all([
+        jobs.lease(Q, 20, 1000, T0),
+        jobs.lease(Q, 20, 1000, T0),
+        jobs.lease(Q, 20, 1000, T0),
+      ]);
+      const ids = [...a!, ...b!, ...c!].map((j) => j.id);
+      expect(ids.length).toBe(50);
+      expect(new Set(ids).size).toBe(50);
+    });
+
+    if (f.reopen) {
+      it('keeps every acknowledged change across a restart', async () => {
+        await jobs.enqueue(
+          Q,
+          [
+            { id: 'acked', payload: p('1'), dueAt: T0 },
+            { id: 'leased', payload: p('2'), dueAt: T0 },
+            { id: 'dead', payload: p('3'), dueAt: T0 },
+            { id: 'retried', payload: p('4'), dueAt: T0 },
+            { id: 'delayed', payload: p('5'), dueAt: T0 + 60_000 },
+          ],
+          T0,
+        );
+        const got = await jobs.lease(Q, 4, 30_000, T0);
+        const by = (id: string) => ref(got.find((j) => j.id === id)!);
+        await jobs.ack(Q, [by('acked')]);
+        await jobs.deadLetter(Q, by('dead'), 'gave up');
+        await jobs.retry(Q, by('retried'), T0 + 10_000, 'boom');
+        stores = await f.reopen!(stores);
+        jobs = stores.jobs;
+        const all = await jobs.inspect(Q, T0 + 1, { limit: 10 });
+        expect(all.map((j) => [j.id, j.state, j.attempts, j.lastError ?? null, j.payload.toString()])).toEqual([
+          ['retried', 'delayed', 1, 'boom', '4'],
+          ['leased', 'leased', 1, null, '2'],
+          ['dead', 'dead', 1, 'gave up', '3'],
+          ['delayed', 'delayed', 0, null, '5'],
+        ]);
+        // the lease taken before the restart still answers for its job
+        expect(await jobs.ack(Q, [by('leased')])).toEqual([true]);
+        expect(await jobs.counts(Q, T0 + 1)).toEqual({ ready: 0, delayed: 2, leased: 0, dead: 1 });
+      });
+    }
+  });
+}
