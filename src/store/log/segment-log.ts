@@ -46,6 +46,15 @@ export const HEADER = 9;
 const SEG = 2 ** 32;
 const NAME = /^(\d{16})\.wlog$/;
 const READ_CHUNK = 8 * 1024 * 1024;
+/**
+ * Segment files are extended with zeros this far ahead of the writes: an fdatasync of a file
+ * whose size does not change flushes data only, not the file's metadata (about a third less
+ * time and CPU per sync here). The zeros are no records: replay stops at them.
+ */
+const PREALLOC = 4 * 1024 * 1024;
+const ZEROS = Buffer.alloc(1024 * 1024);
+/** in memory, flushed batches are copied into arenas of this size (no allocation per turn) */
+const ARENA = 4 * 1024 * 1024;
 
 export interface LogOptions {
   /** the directory of the segment files; undefined keeps them in memory */
@@ -64,10 +73,14 @@ interface Segment {
   fd: number;
   path: string;
   size: number;
+  /** the file's length: size plus the zeros written ahead */
+  allocated: number;
   /** bytes of records a module still needs (retain/release) */
   live: number;
-  /** in memory: the flushed batches, in order */
+  /** in memory: the flushed batches, in order (views into arenas) */
   chunks: { at: number; buf: Buffer }[];
+  arena?: Buffer;
+  arenaPos: number;
 }
 
 interface Waiter {
@@ -118,7 +131,8 @@ export class SegmentLog {
       for (const id of ids) {
         const path = this.pathOf(id);
         const fd = openSync(path, 'r+');
-        this.segs.set(id, { id, fd, path, size: fstatSync(fd).size, live: 0, chunks: [] });
+        const size = fstatSync(fd).size;
+        this.segs.set(id, { id, fd, path, size, allocated: size, live: 0, chunks: [], arenaPos: 0 });
       }
     }
     if (this.segs.size === 0) this.current = this.createSegment(1);
@@ -137,7 +151,7 @@ export class SegmentLog {
       // the new file's name must survive a power cut before anything written into it counts
       if (this.durability === 'fsync') this.syncDir();
     }
-    const seg: Segment = { id, fd, path, size: 0, live: 0, chunks: [] };
+    const seg: Segment = { id, fd, path, size: 0, allocated: 0, live: 0, chunks: [], arenaPos: 0 };
     this.segs.set(id, seg);
     return seg;
   }
@@ -218,10 +232,17 @@ export class SegmentLog {
     this.turnWaiters = [];
     try {
       if (seg.fd >= 0) {
+        if (seg.size + w.n > seg.allocated) preallocate(seg, seg.size + w.n + PREALLOC);
         let off = 0;
         while (off < w.n) off += writeSync(seg.fd, w.buf, off, w.n - off, seg.size + off);
       } else {
-        seg.chunks.push({ at: seg.size, buf: Buffer.from(w.buf.subarray(0, w.n)) });
+        if (!seg.arena || seg.arenaPos + w.n > seg.arena.length) {
+          seg.arena = Buffer.allocUnsafe(Math.max(ARENA, w.n));
+          seg.arenaPos = 0;
+        }
+        w.buf.copy(seg.arena, seg.arenaPos, 0, w.n);
+        seg.chunks.push({ at: seg.size, buf: seg.arena.subarray(seg.arenaPos, seg.arenaPos + w.n) });
+        seg.arenaPos += w.n;
       }
     } catch (e) {
       this.fail(e as Error, waiters);
@@ -239,6 +260,10 @@ export class SegmentLog {
     }
     if (seg.size >= this.segmentBytes) {
       try {
+        // a sealed segment ends at its last record
+        if (seg.fd >= 0) ftruncateSync(seg.fd, seg.size);
+        seg.allocated = seg.size;
+        seg.arena = undefined;
         this.current = this.createSegment(seg.id + 1);
       } catch (e) {
         this.fail(e as Error, []);
@@ -330,11 +355,12 @@ export class SegmentLog {
       const seg = this.segs.get(id)!;
       const stop = this.replaySegment(seg, id === first ? offsetOf(from) : 0, id === last, fn);
       if (stop !== undefined) {
-        // a torn tail: only possible at the end of the last segment
-        this.onWarn(`cut a torn record off the end of ${seg.path} at offset ${stop} (${seg.size - stop} bytes)`);
+        // a torn tail (only possible at the end of the last segment), or zeros written ahead
+        if (!zeroFrom(seg, stop))
+          this.onWarn(`cut a torn record off the end of ${seg.path} at offset ${stop} (${seg.size - stop} bytes)`);
         ftruncateSync(seg.fd, stop);
         if (this.durability === 'fsync') fsyncSync(seg.fd);
-        seg.size = stop;
+        seg.size = seg.allocated = stop;
       }
     }
   }
@@ -391,6 +417,9 @@ export class SegmentLog {
   }
 
   private bad(seg: Segment, off: number, isLast: boolean, why: string): number {
+    // zeros to the end of the file were written ahead of the records (a crash before a sealed
+    // segment was cut to size leaves them too): the records end here
+    if (zeroFrom(seg, off)) return off;
     if (isLast && !this.validRecordAfter(seg, off)) return off;
     throw corrupt(seg, off, why);
   }
@@ -460,9 +489,31 @@ export class SegmentLog {
       await this.durable().catch(() => {});
     }
     this.closed = true;
+    // a clean stop leaves no zeros after the last record
+    const cur = this.current;
+    if (!this.failed && cur.fd >= 0 && cur.allocated > cur.size) ftruncateSync(cur.fd, cur.size);
     for (const seg of this.segs.values()) if (seg.fd >= 0) closeSync(seg.fd);
     this.segs.clear();
   }
+}
+
+/** Extends a segment file with zeros to `to` bytes. */
+function preallocate(seg: Segment, to: number): void {
+  let at = seg.allocated;
+  while (at < to) at += writeSync(seg.fd, ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+  seg.allocated = at;
+}
+
+/** Whether every byte of the segment file from off to its end is zero. */
+function zeroFrom(seg: Segment, off: number): boolean {
+  const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(1, seg.size - off)));
+  for (let at = off; at < seg.size;) {
+    const n = readSync(seg.fd, buf, 0, Math.min(buf.length, seg.size - at), at);
+    if (n === 0) break;
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+    at += n;
+  }
+  return true;
 }
 
 function chunkAt(chunks: { at: number; buf: Buffer }[], off: number): { at: number; buf: Buffer } {
