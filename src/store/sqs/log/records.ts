@@ -5,6 +5,7 @@
  * which replaces the earlier one.
  */
 import type { Reader, Writer } from '../../log/codec.js';
+import type { MsgState } from './table.js';
 
 export const T = {
   SEND: 1,
@@ -21,20 +22,6 @@ export const T = {
   RESET: 9,
 } as const;
 
-/** A message's state: what the in-memory index keeps per message (no body). */
-export interface Msg {
-  queueId: number;
-  visibleAt: number;
-  receiveCount: number;
-  sentAt: number;
-  /** 0: never received */
-  firstReceiveAt: number;
-  group: string | null;
-  /** where its SEND record is */
-  pos: number;
-  size: number;
-}
-
 /** The fields of a SEND record after the state. */
 export interface Body {
   messageId: string;
@@ -48,7 +35,7 @@ export interface Body {
 /** Byte length of the fixed state at the front of a SEND payload (seq and five numbers). */
 export const SEND_STATE_BYTES = 48;
 
-export function writeSend(w: Writer, seq: number, m: Omit<Msg, 'pos' | 'size'>, b: Body): void {
+export function writeSend(w: Writer, seq: number, m: MsgState, b: Body): void {
   w.f64(seq);
   w.f64(m.queueId);
   w.f64(m.visibleAt);
@@ -65,7 +52,7 @@ export function writeSend(w: Writer, seq: number, m: Omit<Msg, 'pos' | 'size'>, 
 }
 
 /** The state at the front of a SEND payload (replay reads only this). */
-export function readSendState(r: Reader): { seq: number; m: Omit<Msg, 'pos' | 'size'> } {
+export function readSendState(r: Reader): { seq: number; m: MsgState } {
   const seq = r.f64();
   return {
     seq,
@@ -94,7 +81,7 @@ export function readSendBody(r: Reader): Body {
 }
 
 /** Overwrites the state at the front of a SEND payload (compaction rewrites a record as it is now). */
-export function patchSendState(buf: Buffer, at: number, m: Msg): void {
+export function patchSendState(buf: Buffer, at: number, m: MsgState): void {
   buf.writeDoubleLE(m.queueId, at + 8);
   buf.writeDoubleLE(m.visibleAt, at + 16);
   buf.writeDoubleLE(m.receiveCount, at + 24);
