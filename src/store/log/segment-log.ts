@@ -47,9 +47,9 @@ const SEG = 2 ** 32;
 const NAME = /^(\d{16})\.wlog$/;
 const READ_CHUNK = 8 * 1024 * 1024;
 /**
- * Segment files are extended with zeros this far ahead of the writes: an fdatasync of a file
- * whose size does not change flushes data only, not the file's metadata (about a third less
- * time and CPU per sync here). The zeros are no records: replay stops at them.
+ * With durability `fsync`, segment files are extended with zeros this far ahead of the writes:
+ * an fdatasync of a file whose size does not change flushes data only, not the file's metadata
+ * (about a third less time and CPU per sync here). The zeros are no records: replay stops at them.
  */
 const PREALLOC = 4 * 1024 * 1024;
 const ZEROS = Buffer.alloc(1024 * 1024);
@@ -232,7 +232,8 @@ export class SegmentLog {
     this.turnWaiters = [];
     try {
       if (seg.fd >= 0) {
-        if (seg.size + w.n > seg.allocated) preallocate(seg, seg.size + w.n + PREALLOC);
+        // only syncs gain from it; with `os` the zeros would be writes for nothing
+        if (this.durability === 'fsync' && seg.size + w.n > seg.allocated) preallocate(seg, seg.size + w.n + PREALLOC);
         let off = 0;
         while (off < w.n) off += writeSync(seg.fd, w.buf, off, w.n - off, seg.size + off);
       } else {
