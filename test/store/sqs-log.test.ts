@@ -164,7 +164,7 @@ describe('SQS on the embedded log', () => {
     const bytesBefore = sealed();
     for (let i = 0; i < 4; i++) await s.kernel.checkpoint!();
     expect(logFiles(dir).length).toBeLessThan(segmentsBefore / 2);
-    expect(sealed()).toBeLessThan(bytesBefore / 4);
+    expect(sealed()).toBeLessThan(bytesBefore / 3);
     await s.kernel.close();
     const again = openAt(dir, { logSegmentBytes: 64 * 1024 });
     const got = [];

@@ -3,9 +3,10 @@
  * that keeps its state in memory and its records in a SegmentLog (SQS messages, internal job
  * queues; Kinesis shards next).
  *
- * - Compaction: a sealed segment in which less than half the bytes are still live has its live
- *   records written again at the log's end, as they are now (the module knows how); then
- *   nothing live is left in it.
+ * - Compaction: once the sealed segments hold more dead bytes than live ones (and more than a
+ *   segment), those in which less than half the bytes are still live have their live records
+ *   written again at the log's end, as they are now (the module knows how); then nothing live
+ *   is left in them.
  * - Snapshot: the module's whole in-memory state written at a log position. A restart reads it
  *   and replays only the records after it, and segments before it that hold nothing live are
  *   deleted. Snapshots are taken once the log has grown by a segment and by several times the
@@ -92,12 +93,26 @@ export class Upkeep {
     log.collect(pos);
   }
 
+  /**
+   * Only once the dead bytes of sealed segments outweigh both the live ones and a segment: a
+   * backlog being drained from its front leaves each segment half dead for a moment, and
+   * rewriting what is about to be received and deleted would copy every message twice. The
+   * sparsest segments go first.
+   */
   private compact(): void {
     const log = this.module.log;
+    const sealed = log.segments().filter((s) => !s.current && s.size > 0);
+    let size = 0;
+    let live = 0;
+    for (const s of sealed) {
+      size += s.size;
+      live += s.live;
+    }
+    if (size - live < Math.max(live, log.segmentBytes)) return;
     const sparse = new Set<number>();
     let budget = 0;
-    for (const s of log.segments()) {
-      if (s.current || s.size === 0 || s.live === 0 || s.live >= SPARSE * s.size) continue;
+    for (const s of sealed.sort((a, b) => a.live / a.size - b.live / b.size)) {
+      if (s.live === 0 || s.live >= SPARSE * s.size) continue;
       if (budget + s.live > REWRITE_PER_PASS && sparse.size > 0) break;
       sparse.add(s.id);
       budget += s.live;
