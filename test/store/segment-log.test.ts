@@ -229,6 +229,20 @@ describe('SegmentLog', () => {
     const third = new SegmentLog({ dir: crashed, durability: 'fsync' });
     expect(replayAll(third).map((g) => g[1])).toEqual([...[0, 1, 2, 3, 4].map(text), 'next']);
     await third.close();
+    // a record torn by a power cut, then the zeros written ahead: cut off with a warning
+    const torn = join(dir, 'torn');
+    mkdirSync(torn);
+    const name = readdirSync(dir).find((f) => f.endsWith('.wlog'))!;
+    const bytes = readFileSync(file);
+    const end = log.appendedBytes;
+    bytes.fill(0xab, end, end + 7);
+    writeFileSync(join(torn, name), bytes);
+    const cut: string[] = [];
+    const fourth = new SegmentLog({ dir: torn, durability: 'fsync', onWarn: (m) => cut.push(m) });
+    expect(replayAll(fourth).map((g) => g[1])).toEqual([0, 1, 2, 3, 4].map(text));
+    expect(cut.length).toBe(1);
+    expect(statSync(join(torn, name)).size).toBe(end);
+    await fourth.close();
     await log.close();
   });
 

@@ -436,7 +436,11 @@ export class SegmentLog {
       if (r === 0) break;
       got += r;
     }
-    for (let i = 1; i + HEADER <= got; i++) {
+    // an intact header is never all zeros (the CRC of a type byte is not 0): no record starts
+    // in the zeros written ahead, so the scan ends at the last byte that is not zero
+    let end = got;
+    while (end > 0 && tail[end - 1] === 0) end--;
+    for (let i = 1; i < end && i + HEADER <= got; i++) {
       const len = tail.readUInt32LE(i);
       if (len > got - i - HEADER) continue;
       if (crc32(tail.subarray(i + 8, i + HEADER + len)) === tail.readUInt32LE(i + 4)) return true;
