@@ -28,8 +28,22 @@ export interface BodyColumns {
   dedup_id: string | null;
 }
 
+/** Sets a received message's attributes, their MD5s and its DLQ source from the encoded extras. */
+export function withExtras(m: StoredMessage, attrs: string | null): void {
+  if (!attrs) return;
+  const x = decodeExtras(attrs);
+  if (x.attributes) {
+    m.attributes = x.attributes;
+    if (x.md5OfAttributes) m.md5OfAttributes = x.md5OfAttributes;
+  }
+  if (x.systemAttributes) {
+    m.systemAttributes = x.systemAttributes;
+    if (x.md5OfSystemAttributes) m.md5OfSystemAttributes = x.md5OfSystemAttributes;
+  }
+  if (x.deadLetterSourceArn) m.deadLetterSourceArn = x.deadLetterSourceArn;
+}
+
 export function toStoredMessage(s: StateColumns, b: BodyColumns, receivedAt: number): StoredMessage {
-  const x = decodeExtras(b.attrs);
   const m: StoredMessage = {
     seq: s.seq,
     messageId: b.message_id,
@@ -41,15 +55,7 @@ export function toStoredMessage(s: StateColumns, b: BodyColumns, receivedAt: num
     receivedAt,
     senderId: b.sender_id,
   };
-  if (x.attributes) {
-    m.attributes = x.attributes;
-    if (x.md5OfAttributes) m.md5OfAttributes = x.md5OfAttributes;
-  }
-  if (x.systemAttributes) {
-    m.systemAttributes = x.systemAttributes;
-    if (x.md5OfSystemAttributes) m.md5OfSystemAttributes = x.md5OfSystemAttributes;
-  }
-  if (x.deadLetterSourceArn) m.deadLetterSourceArn = x.deadLetterSourceArn;
+  withExtras(m, b.attrs);
   if (s.group_id !== null) m.groupId = s.group_id;
   if (b.dedup_id !== null) {
     m.dedupId = b.dedup_id;
@@ -89,9 +95,23 @@ export function receiptProblem(
   fifo: boolean,
   now: number,
 ): 'gone' | 'stale' | 'expired' | undefined {
-  if (!s || s.queue_id !== queueId) return 'gone';
-  if (s.receive_count !== ref.receiveCount) return 'stale';
-  if (fifo && s.visible_at <= now) return 'expired';
+  if (!s) return 'gone';
+  return judgeReceipt(s.queue_id, s.receive_count, s.visible_at, queueId, ref, fifo, now);
+}
+
+/** receiptProblem over a message's own values, for backends that keep no rows (the log). */
+export function judgeReceipt(
+  msgQueueId: number,
+  receiveCount: number,
+  visibleAt: number,
+  queueId: number,
+  ref: { receiveCount: number },
+  fifo: boolean,
+  now: number,
+): 'gone' | 'stale' | 'expired' | undefined {
+  if (msgQueueId !== queueId) return 'gone';
+  if (receiveCount !== ref.receiveCount) return 'stale';
+  if (fifo && visibleAt <= now) return 'expired';
   return undefined;
 }
 

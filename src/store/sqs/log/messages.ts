@@ -16,6 +16,7 @@ import type { SegmentLog } from '../../log/segment-log.js';
 import { decodeExtras, encodeExtras, sequenceNumber } from '../codec.js';
 import type { QueueIndex } from '../queue-index.js';
 import { ATTEMPT_WINDOW_MS, DEDUP_WINDOW_MS, exceedsMaxReceives, expired } from '../rules.js';
+import { judgeReceipt, withExtras } from '../rows.js';
 import type {
   DeleteOutcome,
   MessageCounts,
@@ -176,18 +177,7 @@ export class LogMessages extends MessageState {
       receivedAt,
       senderId: b.senderId,
     };
-    if (b.attrs) {
-      const x = decodeExtras(b.attrs);
-      if (x.attributes) {
-        s.attributes = x.attributes;
-        if (x.md5OfAttributes) s.md5OfAttributes = x.md5OfAttributes;
-      }
-      if (x.systemAttributes) {
-        s.systemAttributes = x.systemAttributes;
-        if (x.md5OfSystemAttributes) s.md5OfSystemAttributes = x.md5OfSystemAttributes;
-      }
-      if (x.deadLetterSourceArn) s.deadLetterSourceArn = x.deadLetterSourceArn;
-    }
+    withExtras(s, b.attrs);
     const group = t.group[i] ?? null;
     if (group !== null) s.groupId = group;
     if (b.dedupId !== null) {
@@ -256,17 +246,11 @@ export class LogMessages extends MessageState {
 
   // ── delete, visibility ────────────────────────────────────────────────────
 
-  /**
-   * Why a receipt handle does not act on its message, or undefined when it does: the same rule as
-   * rows.ts receiptProblem (gone, stale: received again since, expired: a FIFO handle past its
-   * visibility timeout).
-   */
+  /** Why a receipt handle does not act on its message (rows.ts receiptProblem), or undefined. */
   private problem(i: number | undefined, queue: QueueRef, ref: ReceiptRef, now: number) {
+    if (i === undefined) return 'gone' as const;
     const t = this.t;
-    if (i === undefined || t.queueId[i] !== queue.id) return 'gone' as const;
-    if (t.receiveCount[i] !== ref.receiveCount) return 'stale' as const;
-    if (queue.fifo && t.visibleAt[i]! <= now) return 'expired' as const;
-    return undefined;
+    return judgeReceipt(t.queueId[i]!, t.receiveCount[i]!, t.visibleAt[i]!, queue.id, ref, queue.fifo, now);
   }
 
   async deleteMessages(queue: QueueRef, refs: ReceiptRef[], now: number): Promise<DeleteOutcome[]> {
