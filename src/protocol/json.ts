@@ -7,10 +7,10 @@
 import { isScalar, type ServiceModel } from './model.js';
 import { serializationError } from './decode-error.js';
 
-type Fn = (v: unknown, path: () => string) => unknown;
+type Fn = (v: unknown) => unknown;
 type OutFn = (v: unknown) => unknown;
 
-function mismatch(path: () => string, expected: string, v: unknown): never {
+function mismatch(expected: string, v: unknown): never {
   // AWS (Coral) words these after Jackson: STRING_VALUE can not be converted to an Integer
   const token =
     typeof v === 'string'
@@ -22,7 +22,7 @@ function mismatch(path: () => string, expected: string, v: unknown): never {
             ? 'TRUE_VALUE'
             : 'FALSE_VALUE'
           : undefined;
-  void path; // AWS does not say where; the path is kept for debugging
+  // AWS does not say where
   if (token) throw serializationError(`${token} can not be converted to ${expected}`);
   if (Array.isArray(v)) throw serializationError('Start of list found where not expected');
   throw serializationError('Start of structure or map found where not expected.');
@@ -30,16 +30,30 @@ function mismatch(path: () => string, expected: string, v: unknown): never {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * A blob that is not base64, on its way up: each structure, list and map it passes through adds
+ * its member name or index, so the hot path builds no path strings (or closures) for the
+ * members that decode fine.
+ */
+class BadBlob {
+  readonly path: string[] = [];
+}
+
+function within(e: unknown, segment: string): unknown {
+  if (e instanceof BadBlob) e.path.push(segment);
+  return e;
+}
+
 const SCALAR_DECODERS: Record<string, Fn> = {
-  string: (v, p) => (typeof v === 'string' ? v : mismatch(p, 'a String', v)),
-  number: (v, p) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch(p, 'an Integer', v)),
-  boolean: (v, p) => (typeof v === 'boolean' ? v : mismatch(p, 'a Boolean', v)),
-  blob: (v, p) => {
-    if (typeof v !== 'string') return mismatch(p, 'a Blob', v);
-    if (!BASE64.test(v) || v.length % 4 === 1) throw serializationError(`Invalid base64 at ${p()}`);
+  string: (v) => (typeof v === 'string' ? v : mismatch('a String', v)),
+  number: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch('an Integer', v)),
+  boolean: (v) => (typeof v === 'boolean' ? v : mismatch('a Boolean', v)),
+  blob: (v) => {
+    if (typeof v !== 'string') return mismatch('a Blob', v);
+    if (!BASE64.test(v) || v.length % 4 === 1) throw new BadBlob();
     return Buffer.from(v, 'base64');
   },
-  timestamp: (v, p) => (typeof v === 'number' ? new Date(v * 1000) : mismatch(p, 'a Timestamp', v)),
+  timestamp: (v) => (typeof v === 'number' ? new Date(v * 1000) : mismatch('a Timestamp', v)),
   document: (v) => v,
 };
 
@@ -62,40 +76,56 @@ function decoder(model: ServiceModel, target: string): Fn {
   if (hit) return hit;
   // placeholder first: shapes may be recursive
   let impl: Fn = () => undefined;
-  const fn: Fn = (v, p) => impl(v, p);
+  const fn: Fn = (v) => impl(v);
   cache.set(target, fn);
   const shape = model.shapes[target];
   if (shape.type === 'structure') {
     const members = Object.entries(shape.members).map(([name, m]) => [name, decoder(model, m.target)] as const);
-    impl = (v, p) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch(p, 'a Structure', v);
+    impl = (v) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch('a Structure', v);
       const src = v as Record<string, unknown>;
-      // modelled members only, checked and converted; the parsed JSON is ours, so no copy of
-      // the members that need no conversion is made
+      // modelled members only, checked and converted
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < members.length; i++) {
-        const [name, dec] = members[i];
-        const raw = src[name];
-        // JSON null is "not set" in AWS JSON
-        if (raw === undefined || raw === null) continue;
-        out[name] = dec(raw, () => `${p()}.${name}`);
+      let i = 0;
+      try {
+        for (; i < members.length; i++) {
+          const [name, dec] = members[i];
+          const raw = src[name];
+          // JSON null is "not set" in AWS JSON
+          if (raw === undefined || raw === null) continue;
+          out[name] = dec(raw);
+        }
+      } catch (e) {
+        throw within(e, `.${members[i][0]}`);
       }
       return out;
     };
   } else if (shape.type === 'list') {
     const item = decoder(model, shape.member);
-    impl = (v, p) => {
-      if (!Array.isArray(v)) return mismatch(p, 'a List', v);
-      return v.map((x, i) => item(x, () => `${p()}[${i}]`));
+    impl = (v) => {
+      if (!Array.isArray(v)) return mismatch('a List', v);
+      const out = new Array<unknown>(v.length);
+      let i = 0;
+      try {
+        for (; i < v.length; i++) out[i] = item(v[i]);
+      } catch (e) {
+        throw within(e, `[${i}]`);
+      }
+      return out;
     };
   } else {
     const value = decoder(model, shape.value);
-    impl = (v, p) => {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch(p, 'a Map', v);
+    impl = (v) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch('a Map', v);
       const src = v as Record<string, unknown>;
       // user keys such as "__proto__" must stay ordinary keys: no prototype to pollute
       const out: Record<string, unknown> = Object.create(null);
-      for (const k of Object.keys(src)) out[k] = value(src[k], () => `${p()}.${k}`);
+      let key = '';
+      try {
+        for (key of Object.keys(src)) out[key] = value(src[key]);
+      } catch (e) {
+        throw within(e, `.${key}`);
+      }
       return out;
     };
   }
@@ -115,9 +145,14 @@ export function decodeJsonInput(model: ServiceModel, inputShape: string | null, 
   }
   if (Array.isArray(parsed)) throw serializationError('Start of list found where not expected');
   if (parsed === null) throw serializationError('NULL_VALUE can not be converted to a Structure');
-  if (typeof parsed !== 'object') return mismatch(() => '', 'a Structure', parsed);
+  if (typeof parsed !== 'object') return mismatch('a Structure', parsed);
   if (!inputShape) return {};
-  return decoder(model, inputShape)(parsed, () => inputShape) as Record<string, unknown>;
+  try {
+    return decoder(model, inputShape)(parsed) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof BadBlob) throw serializationError(`Invalid base64 at ${inputShape}${e.path.reverse().join('')}`);
+    throw e;
+  }
 }
 
 /**

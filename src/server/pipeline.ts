@@ -64,6 +64,38 @@ interface Caller {
   principal?: { arn: string; userId: string };
 }
 
+/** What a handler knows about its request; the abort signal is made on first use. */
+class Context implements RequestContext {
+  readonly requestId: string;
+  readonly account: string;
+  readonly region: string;
+  readonly baseUrl: string;
+  readonly accessKeyId?: string;
+  readonly principal?: { arn: string; userId: string };
+  private ac: AbortController | undefined;
+  private readonly res: AnyResponse;
+  constructor(requestId: string, who: Caller, baseUrl: string, res: AnyResponse) {
+    this.requestId = requestId;
+    this.account = who.account;
+    this.region = who.region;
+    this.baseUrl = baseUrl;
+    if (who.accessKeyId) this.accessKeyId = who.accessKeyId;
+    if (who.principal) this.principal = who.principal;
+    this.res = res;
+  }
+  /** Aborts when the client goes away (a long poll about to wait asks for it). */
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      const c = (this.ac = new AbortController());
+      const res = this.res;
+      res.once('close', () => {
+        if (!res.writableEnded) c.abort();
+      });
+    }
+    return this.ac.signal;
+  }
+}
+
 /** Anonymous mode: a 12-digit access key id selects that account, any other the default one. */
 export function anonymousAccount(accessKeyId: string, defaultAccount: string): string {
   return /^\d{12}$/.test(accessKeyId) ? accessKeyId : defaultAccount;
@@ -85,16 +117,18 @@ export function createPipeline(o: PipelineOptions) {
     res: AnyResponse,
     status: number,
     contentType: string,
-    body: string,
+    text: string,
     requestId: string,
     extra?: Record<string, string>,
   ) {
+    // encoded once: the length and the bytes written come from the same Buffer
+    const body = Buffer.from(text, 'utf8');
     const headers: Record<string, string | number> = {
       'content-type': contentType,
-      'content-length': Buffer.byteLength(body),
+      'content-length': body.length,
       'x-amzn-requestid': requestId,
-      ...extra,
     };
+    if (extra) Object.assign(headers, extra);
     (res as import('node:http').ServerResponse).writeHead(status, headers);
     res.end(body);
   }
@@ -140,12 +174,17 @@ export function createPipeline(o: PipelineOptions) {
     return new URLSearchParams(rawQuery).get('X-Amz-Security-Token') ?? undefined;
   }
 
-  async function authenticate(req: AnyRequest, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
+  /** The caller; synchronous on the hot path (anonymous mode, long-term credentials). */
+  function authenticate(req: AnyRequest, rawPath: string, rawQuery: string, body: Buffer): Caller | Promise<Caller> {
     if (!o.credentials && req.headers['x-amz-security-token'] === undefined) {
       // the hot path in anonymous mode: only the credential scope matters
       const m = CREDENTIAL.exec(String(req.headers.authorization ?? ''));
       if (m) return anonymous(m[1], m[2]);
     }
+    return verify(req, rawPath, rawQuery, body);
+  }
+
+  async function verify(req: AnyRequest, rawPath: string, rawQuery: string, body: Buffer): Promise<Caller> {
     const view: SignedRequestView = { method: req.method ?? 'POST', rawPath, rawQuery, headers: req.headers, body };
     const auth = parseAuth(view);
     const token = auth && sessionToken(req, rawQuery);
@@ -176,7 +215,15 @@ export function createPipeline(o: PipelineOptions) {
     return { account: anonymousAccount(accessKeyId, o.defaultAccount), region: region || o.defaultRegion, accessKeyId };
   }
 
-  async function dispatch(req: AnyRequest, res: AnyResponse, body: Buffer, call: Call, url: string, baseUrl: string) {
+  /** Routes, authenticates and runs one service request; a promise only where something waits. */
+  function dispatch(
+    req: AnyRequest,
+    res: AnyResponse,
+    body: Buffer,
+    call: Call,
+    url: string,
+    baseUrl: string,
+  ): void | Promise<void> {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
@@ -200,7 +247,21 @@ export function createPipeline(o: PipelineOptions) {
       if (r.error) throw r.error;
       to.def.queryPath?.(rawPath, action, params, baseUrl);
     }
-    const who = await authenticate(req, rawPath, rawQuery, body);
+    const who = authenticate(req, rawPath, rawQuery, body);
+    if (who instanceof Promise) return who.then((w) => run(req, res, body, call, to, params, baseUrl, w));
+    return run(req, res, body, call, to, params, baseUrl, who);
+  }
+
+  function run(
+    req: AnyRequest,
+    res: AnyResponse,
+    body: Buffer,
+    call: Call,
+    to: Mounted,
+    params: Map<string, string> | undefined,
+    baseUrl: string,
+    who: Caller,
+  ): void | Promise<void> {
     const model = to.model;
     const op = model.operations[call.operation];
     const input = params ? decodeQueryInput(model, op.input, params) : decodeJsonInput(model, op.input, body);
@@ -208,31 +269,18 @@ export function createPipeline(o: PipelineOptions) {
       const violations = validateInput(model, op.input, input);
       if (violations.length && to.def.errors.validation) throw to.def.errors.validation(validationMessage(violations));
     } else checkRequired(model, to.def.errors, op.input, input);
-    let ac: AbortController | undefined;
-    const ctx: RequestContext = {
-      requestId: call.requestId,
-      account: who.account,
-      region: who.region,
-      baseUrl,
-      // made on first use (a long poll about to wait): aborts when the client goes away
-      get signal() {
-        if (!ac) {
-          const c = (ac = new AbortController());
-          res.once('close', () => {
-            if (!res.writableEnded) c.abort();
-          });
-        }
-        return ac.signal;
-      },
-      ...(who.accessKeyId ? { accessKeyId: who.accessKeyId } : {}),
-      ...(who.principal ? { principal: who.principal } : {}),
-    };
-    const output = await to.def.operations[call.operation](to.svc, ctx, input);
+    const ctx = new Context(call.requestId, who, baseUrl, res);
+    const output = to.def.operations[call.operation](to.svc, ctx, input);
+    if (output instanceof Promise) return output.then((out: unknown) => respond(res, call, op.output, model, out));
+    respond(res, call, op.output, model, output);
+  }
+
+  function respond(res: AnyResponse, call: Call, outputShape: string | null, model: ServiceModel, output: unknown) {
     if (call.wire === 'query') {
-      const xml = encodeQueryResponse(model, call.operation, op.output, output, call.requestId);
+      const xml = encodeQueryResponse(model, call.operation, outputShape, output, call.requestId);
       send(res, 200, CONTENT_TYPES.query, xml, call.requestId);
     } else {
-      send(res, 200, CONTENT_TYPES[call.wire], encodeJsonOutput(model, op.output, output), call.requestId);
+      send(res, 200, CONTENT_TYPES[call.wire], encodeJsonOutput(model, outputShape, output), call.requestId);
     }
   }
 
@@ -303,14 +351,19 @@ export function createPipeline(o: PipelineOptions) {
     req.on('end', () => {
       if (tooBig) return;
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      const work =
-        url.startsWith('/_wharf/') || url.startsWith('/_aws/')
-          ? admin(req, res, body, call, url, baseUrl)
-          : dispatch(req, res, body, call, url, baseUrl);
-      work.catch((e: unknown) => {
+      const fail = (e: unknown): void => {
         if (res.headersSent) return;
         sendError(res, call, toServiceError(e, call));
-      });
+      };
+      try {
+        const work =
+          url.startsWith('/_wharf/') || url.startsWith('/_aws/')
+            ? admin(req, res, body, call, url, baseUrl)
+            : dispatch(req, res, body, call, url, baseUrl);
+        if (work) work.catch(fail);
+      } catch (e) {
+        fail(e);
+      }
     });
   };
 }

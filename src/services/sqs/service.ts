@@ -11,7 +11,7 @@ import type { StoreKernel } from '../../store/kernel.js';
 import { LIMITS, parseConfig, type QueueConfig } from './attributes.js';
 import { missing, SqsErrors } from './errors.js';
 import { Waiters } from '../../kernel/waiters.js';
-import { parseQueueArn, parseQueueUrl, queueArn, queueKey, queueUrl } from './naming.js';
+import { parseQueueArn, parseQueueUrl, queueArn, queueKey, queueUrl, type QueueAddress } from './naming.js';
 import { ReceiptSigner } from './receipts.js';
 import { MoveTaskRunner } from './move-tasks.js';
 
@@ -48,6 +48,7 @@ export class SqsService {
   readonly moveTasks: MoveTaskRunner;
   readonly nodeId: string;
   private readonly resolved = new WeakMap<QueueRow, Resolved>();
+  private readonly addresses = new Map<string, QueueAddress | null>();
   /** bumped whenever a queue is created or deleted: DLQ references must be looked up again */
   private gen = 0;
   private readonly intervalMs: number;
@@ -91,11 +92,21 @@ export class SqsService {
     if (url === undefined || url === null || url === '') throw missing('QueueUrl');
     if (typeof url !== 'string') throw SqsErrors.QueueDoesNotExist();
     // AWS also takes a bare queue name and acts on the caller's queue of that name
-    const addr = parseQueueUrl(url) ?? (QUEUE_NAME.test(url) ? { account: ctx.account, name: url } : undefined);
+    const addr = this.address(url) ?? (QUEUE_NAME.test(url) ? { account: ctx.account, name: url } : undefined);
     if (!addr) throw SqsErrors.QueueDoesNotExist();
     const q = await this.store.getQueue(addr.account, addr.region ?? ctx.region, addr.name);
     if (!q) throw SqsErrors.QueueDoesNotExist();
     return q;
+  }
+
+  /** parseQueueUrl, remembered: clients send the same few URLs on every request. */
+  private address(url: string): QueueAddress | undefined {
+    const hit = this.addresses.get(url);
+    if (hit !== undefined) return hit ?? undefined;
+    const addr = parseQueueUrl(url);
+    if (this.addresses.size >= 4096) this.addresses.clear();
+    this.addresses.set(url, addr ?? null);
+    return addr;
   }
 
   async byArn(arn: string): Promise<QueueRow | undefined> {
