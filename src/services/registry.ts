@@ -3,9 +3,10 @@
  * pipeline, the router, startWharf(), reset and shutdown iterate this table.
  */
 import { sqs } from './sqs/definition.js';
+import { sns } from './sns/definition.js';
 import { sts } from './sts/definition.js';
 
-export const REGISTRY = { sqs, sts };
+export const REGISTRY = { sqs, sns, sts };
 
 export type ServiceName = keyof typeof REGISTRY;
 /** The running instance of each service (what its handlers receive). */

@@ -223,7 +223,9 @@ describe('JSON protocol', () => {
       expect(r.status).toBe(400);
       const body = JSON.parse(r.body) as Json;
       expect(body.__type).toBe(`${CORAL}UnknownOperationException`);
-      expect(body.message).toBe(`Wharf does not serve X-Amz-Target ${t}; it serves sqs (X-Amz-Target AmazonSQS), sts.`);
+      expect(body.message).toBe(
+        `Wharf does not serve X-Amz-Target ${t}; it serves sqs (X-Amz-Target AmazonSQS), sns, sts.`,
+      );
       // not SQS's: no legacy Query code
       expect(r.headers['x-amzn-query-error']).toBeUndefined();
     }

@@ -1,0 +1,184 @@
+/** CreateTopic, DeleteTopic, GetTopicAttributes, ListTopics. */
+import type { RequestContext } from '../../kernel/context.js';
+import type { Resource } from '../../store/resources.js';
+import type * as T from './generated/types.js';
+import { SnsErrors } from './errors.js';
+import { parseTopicArn, topicArn, validTopicName } from './naming.js';
+import { TOPIC, type SnsService, type TopicDoc } from './service.js';
+
+/** The attributes CreateTopic and SetTopicAttributes take (FifoTopic only at creation). */
+const SETTABLE = new Set([
+  'DeliveryPolicy',
+  'DisplayName',
+  'Policy',
+  'KmsMasterKeyId',
+  'SignatureVersion',
+  'TracingConfig',
+  'ContentBasedDeduplication',
+  'FifoThroughputScope',
+  'ArchivePolicy',
+  'FifoTopic',
+  ...['Application', 'Firehose', 'HTTP', 'Lambda', 'SQS'].flatMap((p) => [
+    `${p}SuccessFeedbackRoleArn`,
+    `${p}SuccessFeedbackSampleRate`,
+    `${p}FailureFeedbackRoleArn`,
+  ]),
+]);
+
+/** AWS's page size for ListTopics */
+const PAGE = 100;
+
+/** The default EffectiveDeliveryPolicy of a new topic, as AWS reports it. */
+export const DEFAULT_DELIVERY_POLICY = JSON.stringify({
+  http: {
+    defaultHealthyRetryPolicy: {
+      minDelayTarget: 20,
+      maxDelayTarget: 20,
+      numRetries: 3,
+      numMaxDelayRetries: 0,
+      numNoDelayRetries: 0,
+      numMinDelayRetries: 0,
+      backoffFunction: 'linear',
+    },
+    disableSubscriptionOverrides: false,
+    defaultRequestPolicy: { headerContentType: 'text/plain; charset=UTF-8' },
+  },
+});
+
+/** The access policy a topic has until one is set: the owner's account may do everything. */
+export function defaultPolicy(arn: string, account: string): string {
+  return JSON.stringify({
+    Version: '2008-10-17',
+    Id: '__default_policy_ID',
+    Statement: [
+      {
+        Sid: '__default_statement_ID',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: [
+          'SNS:GetTopicAttributes',
+          'SNS:SetTopicAttributes',
+          'SNS:AddPermission',
+          'SNS:RemovePermission',
+          'SNS:DeleteTopic',
+          'SNS:Subscribe',
+          'SNS:ListSubscriptionsByTopic',
+          'SNS:Publish',
+        ],
+        Resource: arn,
+        Condition: { StringEquals: { 'AWS:SourceOwner': account } },
+      },
+    ],
+  });
+}
+
+function required<V>(value: V | undefined, name: string): V {
+  if (value === undefined || value === null || (value as unknown) === '')
+    throw SnsErrors.invalid(`${name} Reason: no value for required parameter`);
+  return value;
+}
+
+/** The topic a TopicArn names, or AWS's errors. */
+export async function findTopic(svc: SnsService, arn: unknown): Promise<Resource<TopicDoc>> {
+  const a = parseTopicArn(String(required(arn, 'TopicArn')));
+  if (!a) throw SnsErrors.invalid('TopicArn');
+  const topic = await svc.resources.get<TopicDoc>(svc.key(a.account, a.region, a.name));
+  if (!topic) throw SnsErrors.NotFound('Topic does not exist');
+  return topic;
+}
+
+const sameTags = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+export async function createTopic(
+  svc: SnsService,
+  ctx: RequestContext,
+  input: T.CreateTopicInput,
+): Promise<T.CreateTopicResponse> {
+  const name = required(input.Name, 'Name');
+  const attributes: Record<string, string> = { ...(input.Attributes ?? {}) };
+  for (const k of Object.keys(attributes)) if (!SETTABLE.has(k)) throw SnsErrors.invalid('AttributeName');
+  const fifo = attributes.FifoTopic?.toLowerCase() === 'true';
+  if (fifo) attributes.FifoTopic = 'true';
+  // AWS keeps no explicit FifoTopic=false
+  else delete attributes.FifoTopic;
+  if (!validTopicName(name, fifo)) {
+    throw fifo
+      ? SnsErrors.invalid(
+          'Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.',
+        )
+      : SnsErrors.invalid('Topic Name');
+  }
+  if (input.DataProtectionPolicy !== undefined) attributes.DataProtectionPolicy = input.DataProtectionPolicy;
+  const tags: Record<string, string> = {};
+  for (const t of input.Tags ?? []) tags[t.Key] = t.Value;
+  const key = svc.key(ctx.account, ctx.region, name);
+  const arn = topicArn(ctx.region, ctx.account, name);
+  const existing = await svc.resources.get<TopicDoc>(key);
+  if (existing) {
+    // idempotent: the same name with the same attributes (and tags, when given) is the same topic
+    const had = existing.doc.attributes;
+    for (const [k, v] of Object.entries(attributes)) {
+      if (had[k] !== v) throw SnsErrors.invalid('Attributes Reason: Topic already exists with different attributes');
+    }
+    if (input.Tags && !sameTags(tags, existing.tags)) {
+      throw SnsErrors.invalid('Tags Reason: Topic already exists with different tags');
+    }
+    return { TopicArn: arn };
+  }
+  await svc.resources.put<TopicDoc>(key, { fifo, attributes }, { now: svc.clock.now(), tags });
+  return { TopicArn: arn };
+}
+
+export async function getTopicAttributes(
+  svc: SnsService,
+  _ctx: RequestContext,
+  input: T.GetTopicAttributesInput,
+): Promise<T.GetTopicAttributesResponse> {
+  const topic = await findTopic(svc, input.TopicArn);
+  const arn = topicArn(topic.region, topic.account, topic.name);
+  const set = topic.doc.attributes;
+  const out: Record<string, string> = {
+    Policy: set.Policy ?? defaultPolicy(arn, topic.account),
+    Owner: topic.account,
+    SubscriptionsPending: '0',
+    TopicArn: arn,
+    EffectiveDeliveryPolicy: set.DeliveryPolicy ?? DEFAULT_DELIVERY_POLICY,
+    SubscriptionsConfirmed: '0',
+    DisplayName: set.DisplayName ?? '',
+    SubscriptionsDeleted: '0',
+  };
+  if (topic.doc.fifo) {
+    out.FifoTopic = 'true';
+    out.ContentBasedDeduplication = set.ContentBasedDeduplication ?? 'false';
+  }
+  for (const [k, v] of Object.entries(set)) if (!(k in out)) out[k] = v;
+  return { Attributes: out };
+}
+
+export async function deleteTopic(svc: SnsService, _ctx: RequestContext, input: T.DeleteTopicInput): Promise<void> {
+  const a = parseTopicArn(String(required(input.TopicArn, 'TopicArn')));
+  if (!a) throw SnsErrors.invalid('TopicArn');
+  // deleting a topic that does not exist is not an error
+  await svc.resources.delete(svc.key(a.account, a.region, a.name), { now: svc.clock.now() });
+}
+
+export async function listTopics(
+  svc: SnsService,
+  ctx: RequestContext,
+  input: T.ListTopicsInput,
+): Promise<T.ListTopicsResponse> {
+  let after: string | undefined;
+  if (input.NextToken !== undefined) {
+    after = Buffer.from(input.NextToken, 'base64url').toString('utf8');
+    if (!after || !validTopicName(after, after.endsWith('.fifo'))) throw SnsErrors.invalid('NextToken');
+  }
+  const rows = await svc.resources.list<TopicDoc>(TOPIC, ctx.account, ctx.region, {
+    ...(after ? { after } : {}),
+    limit: PAGE + 1,
+  });
+  const page = rows.slice(0, PAGE);
+  const out: T.ListTopicsResponse = { Topics: page.map((t) => ({ TopicArn: topicArn(t.region, t.account, t.name) })) };
+  if (rows.length > PAGE) out.NextToken = Buffer.from(page[PAGE - 1].name).toString('base64url');
+  return out;
+}

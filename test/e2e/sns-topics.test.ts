@@ -1,0 +1,210 @@
+/**
+ * SNS topics end to end through @aws-sdk/client-sns (AWS Query): CreateTopic (standard and FIFO,
+ * idempotent, AWS's errors), GetTopicAttributes with AWS's defaults, ListTopics paging,
+ * DeleteTopic; on the embedded store and, with WHARF_TEST_STORE=postgres, on PostgreSQL.
+ */
+import * as sns from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Wharf } from '../../src/index.js';
+import { withWharf } from '../helpers/sqs.js';
+import { runTool } from '../helpers/proc.js';
+
+async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode ?? 0 };
+  }
+  throw new Error('expected an error');
+}
+
+describe('SNS topics', () => {
+  let wharf: Wharf;
+  let client: sns.SNSClient;
+  beforeAll(async () => {
+    wharf = await withWharf();
+    client = new sns.SNSClient({
+      endpoint: wharf.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await wharf?.stop();
+  });
+
+  it('creates a topic, idempotently, and reports AWS default attributes', async () => {
+    const a = await client.send(new sns.CreateTopicCommand({ Name: 'orders', Attributes: { DisplayName: 'Orders' } }));
+    expect(a.TopicArn).toBe('arn:aws:sns:us-east-1:000000000000:orders');
+    const again = await client.send(
+      new sns.CreateTopicCommand({ Name: 'orders', Attributes: { DisplayName: 'Orders' } }),
+    );
+    expect(again.TopicArn).toBe(a.TopicArn);
+    const { Attributes } = await client.send(new sns.GetTopicAttributesCommand({ TopicArn: a.TopicArn }));
+    expect(Attributes).toMatchObject({
+      TopicArn: a.TopicArn,
+      Owner: '000000000000',
+      DisplayName: 'Orders',
+      SubscriptionsConfirmed: '0',
+      SubscriptionsPending: '0',
+      SubscriptionsDeleted: '0',
+    });
+    expect(JSON.parse(Attributes!.EffectiveDeliveryPolicy!).http.defaultHealthyRetryPolicy).toMatchObject({
+      numRetries: 3,
+      minDelayTarget: 20,
+      maxDelayTarget: 20,
+      backoffFunction: 'linear',
+    });
+    const policy = JSON.parse(Attributes!.Policy!);
+    expect(policy.Statement[0].Resource).toBe(a.TopicArn);
+    expect(policy.Statement[0].Condition.StringEquals['AWS:SourceOwner']).toBe('000000000000');
+    expect(Attributes!.FifoTopic).toBeUndefined();
+  });
+
+  it('refuses the same name with other attributes or tags', async () => {
+    await client.send(new sns.CreateTopicCommand({ Name: 'same', Tags: [{ Key: 'team', Value: 'a' }] }));
+    expect(
+      await failure(client.send(new sns.CreateTopicCommand({ Name: 'same', Attributes: { DisplayName: 'x' } }))),
+    ).toEqual({
+      name: 'InvalidParameterException',
+      message: 'Invalid parameter: Attributes Reason: Topic already exists with different attributes',
+      status: 400,
+    });
+    expect(
+      await failure(client.send(new sns.CreateTopicCommand({ Name: 'same', Tags: [{ Key: 'team', Value: 'b' }] }))),
+    ).toMatchObject({ message: 'Invalid parameter: Tags Reason: Topic already exists with different tags' });
+  });
+
+  it('creates FIFO topics only with the .fifo suffix, and standard ones only without', async () => {
+    const f = await client.send(
+      new sns.CreateTopicCommand({
+        Name: 'ledger.fifo',
+        Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
+      }),
+    );
+    const { Attributes } = await client.send(new sns.GetTopicAttributesCommand({ TopicArn: f.TopicArn }));
+    expect(Attributes).toMatchObject({ FifoTopic: 'true', ContentBasedDeduplication: 'true' });
+    expect(
+      await failure(client.send(new sns.CreateTopicCommand({ Name: 'ledger', Attributes: { FifoTopic: 'true' } }))),
+    ).toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringMatching(/^Invalid parameter: Fifo Topic names must end with \.fifo/),
+    });
+    for (const Name of ['has.fifo', 'bad name', 'x'.repeat(257)]) {
+      expect(await failure(client.send(new sns.CreateTopicCommand({ Name })))).toEqual({
+        name: 'InvalidParameterException',
+        message: 'Invalid parameter: Topic Name',
+        status: 400,
+      });
+    }
+    expect(
+      await failure(client.send(new sns.CreateTopicCommand({ Name: 'a', Attributes: { Colour: 'blue' } }))),
+    ).toMatchObject({ message: 'Invalid parameter: AttributeName' });
+  });
+
+  it('answers NotFound for a topic that does not exist, and InvalidParameter for a bad ARN', async () => {
+    expect(
+      await failure(
+        client.send(new sns.GetTopicAttributesCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:nope' })),
+      ),
+    ).toEqual({ name: 'NotFoundException', message: 'Topic does not exist', status: 404 });
+    expect(await failure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: 'nope' })))).toEqual({
+      name: 'InvalidParameterException',
+      message: 'Invalid parameter: TopicArn',
+      status: 400,
+    });
+  });
+
+  it('words a missing parameter and an unknown action as SNS does, in its XML', async () => {
+    const post = (body: string) =>
+      fetch(wharf.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const r = await post('Action=GetTopicAttributes&Version=2010-03-31');
+    expect(r.status).toBe(400);
+    const xml = await r.text();
+    expect(xml).toContain('<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">');
+    expect(xml).toContain('<Code>InvalidParameter</Code>');
+    expect(xml).toContain('<Message>Invalid parameter: TopicArn Reason: no value for required parameter</Message>');
+    const u = await post('Action=Subscribe&Version=2010-03-31&TopicArn=x');
+    expect(await u.text()).toContain('<Code>InvalidAction</Code>');
+  });
+
+  it('lists topics 100 a page and deletes them (deleting twice is fine)', async () => {
+    const names = Array.from({ length: 130 }, (_, i) => `page-${String(i).padStart(3, '0')}`);
+    for (const Name of names) await client.send(new sns.CreateTopicCommand({ Name }));
+    const seen: string[] = [];
+    let NextToken: string | undefined;
+    let pages = 0;
+    do {
+      const r = await client.send(new sns.ListTopicsCommand({ NextToken }));
+      pages++;
+      expect(r.Topics!.length).toBeLessThanOrEqual(100);
+      seen.push(...r.Topics!.map((t) => t.TopicArn!));
+      NextToken = r.NextToken;
+    } while (NextToken);
+    expect(pages).toBe(2);
+    for (const n of names) expect(seen).toContain(`arn:aws:sns:us-east-1:000000000000:${n}`);
+    const arn = 'arn:aws:sns:us-east-1:000000000000:page-000';
+    await client.send(new sns.DeleteTopicCommand({ TopicArn: arn }));
+    await client.send(new sns.DeleteTopicCommand({ TopicArn: arn }));
+    expect(await failure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: arn })))).toMatchObject({
+      name: 'NotFoundException',
+    });
+  });
+
+  it('keeps topics per region and account', async () => {
+    const other = new sns.SNSClient({
+      endpoint: wharf.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: '111111111111', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    const r = await other.send(new sns.CreateTopicCommand({ Name: 'orders' }));
+    expect(r.TopicArn).toBe('arn:aws:sns:eu-west-1:111111111111:orders');
+    const list = await other.send(new sns.ListTopicsCommand({}));
+    expect(list.Topics!.map((t) => t.TopicArn)).toEqual([r.TopicArn]);
+    other.destroy();
+  });
+
+  it('speaks to boto3 and the AWS CLI', async () => {
+    const env = {
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    const py = await runTool(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `import boto3,json
+c=boto3.client('sns',endpoint_url='${wharf.endpoint}')
+a=c.create_topic(Name='from-boto3')['TopicArn']
+print(json.dumps([a,c.get_topic_attributes(TopicArn=a)['Attributes']['TopicArn']]))
+try:
+  c.get_topic_attributes(TopicArn=a+'x')
+except c.exceptions.NotFoundException as e:
+  print(e.response['Error']['Code'])`,
+      ],
+      env,
+    );
+    expect(py.code).toBe(0);
+    const [arn, echoed] = JSON.parse(py.stdout.split('\n')[0]);
+    expect(arn).toBe('arn:aws:sns:us-east-1:000000000000:from-boto3');
+    expect(echoed).toBe(arn);
+    expect(py.stdout.split('\n')[1]).toBe('NotFound');
+    const cli = await runTool(
+      '/usr/bin/aws',
+      ['--endpoint-url', wharf.endpoint, 'sns', 'list-topics', '--output', 'json'],
+      env,
+    );
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout).Topics.map((t: { TopicArn: string }) => t.TopicArn)).toContain(arn);
+  });
+});
