@@ -158,6 +158,72 @@ describe('SNS topics', () => {
     });
   });
 
+  it('sets topic attributes, but not FifoTopic or unknown ones', async () => {
+    const { TopicArn } = await client.send(new sns.CreateTopicCommand({ Name: 'settable' }));
+    await client.send(
+      new sns.SetTopicAttributesCommand({ TopicArn, AttributeName: 'DisplayName', AttributeValue: 'Shown' }),
+    );
+    const policy = JSON.stringify({ http: { defaultHealthyRetryPolicy: { numRetries: 5 } } });
+    await client.send(
+      new sns.SetTopicAttributesCommand({ TopicArn, AttributeName: 'DeliveryPolicy', AttributeValue: policy }),
+    );
+    const { Attributes } = await client.send(new sns.GetTopicAttributesCommand({ TopicArn }));
+    expect(Attributes).toMatchObject({ DisplayName: 'Shown', DeliveryPolicy: policy, EffectiveDeliveryPolicy: policy });
+    for (const AttributeName of ['FifoTopic', 'Colour']) {
+      expect(
+        await failure(client.send(new sns.SetTopicAttributesCommand({ TopicArn, AttributeName, AttributeValue: 'x' }))),
+      ).toEqual({ name: 'InvalidParameterException', message: 'Invalid parameter: AttributeName', status: 400 });
+    }
+    expect(
+      await failure(
+        client.send(
+          new sns.SetTopicAttributesCommand({
+            TopicArn: 'arn:aws:sns:us-east-1:000000000000:absent',
+            AttributeName: 'DisplayName',
+            AttributeValue: 'x',
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'NotFoundException', message: 'Topic does not exist' });
+  });
+
+  it('tags and untags a topic, up to 50 tags', async () => {
+    const { TopicArn } = await client.send(
+      new sns.CreateTopicCommand({ Name: 'tagged', Tags: [{ Key: 'team', Value: 'a' }] }),
+    );
+    await client.send(
+      new sns.TagResourceCommand({
+        ResourceArn: TopicArn,
+        Tags: [
+          { Key: 'env', Value: 'dev' },
+          { Key: 'team', Value: 'b' },
+        ],
+      }),
+    );
+    const list = async () =>
+      (await client.send(new sns.ListTagsForResourceCommand({ ResourceArn: TopicArn }))).Tags!.sort((x, y) =>
+        x.Key!.localeCompare(y.Key!),
+      );
+    expect(await list()).toEqual([
+      { Key: 'env', Value: 'dev' },
+      { Key: 'team', Value: 'b' },
+    ]);
+    await client.send(new sns.UntagResourceCommand({ ResourceArn: TopicArn, TagKeys: ['env', 'never-set'] }));
+    expect(await list()).toEqual([{ Key: 'team', Value: 'b' }]);
+    const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    expect(await failure(client.send(new sns.TagResourceCommand({ ResourceArn: TopicArn, Tags: many })))).toEqual({
+      name: 'TagLimitExceededException',
+      message: 'Could not complete request: tag quota of per resource exceeded',
+      status: 400,
+    });
+    expect(await list()).toEqual([{ Key: 'team', Value: 'b' }]);
+    expect(
+      await failure(
+        client.send(new sns.ListTagsForResourceCommand({ ResourceArn: 'arn:aws:sns:us-east-1:000000000000:absent' })),
+      ),
+    ).toMatchObject({ name: 'ResourceNotFoundException', message: 'Resource does not exist', status: 404 });
+  });
+
   it('keeps topics per region and account', async () => {
     const other = new sns.SNSClient({
       endpoint: wharf.endpoint,

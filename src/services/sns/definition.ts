@@ -3,7 +3,8 @@ import { defineService, typedOperations } from '../definition.js';
 import type { Operations } from './generated/types.js';
 import { SnsErrors } from './errors.js';
 import { SnsService } from './service.js';
-import { createTopic, deleteTopic, getTopicAttributes, listTopics } from './topics.js';
+import { listTagsForResource, tagResource, untagResource } from './tags.js';
+import { createTopic, deleteTopic, getTopicAttributes, listTopics, setTopicAttributes } from './topics.js';
 
 export const sns = defineService<SnsService>({
   model: 'sns',
@@ -13,7 +14,11 @@ export const sns = defineService<SnsService>({
     CreateTopic: createTopic,
     DeleteTopic: deleteTopic,
     GetTopicAttributes: getTopicAttributes,
+    ListTagsForResource: listTagsForResource,
     ListTopics: listTopics,
+    SetTopicAttributes: setTopicAttributes,
+    TagResource: tagResource,
+    UntagResource: untagResource,
   }),
   errors: {
     internalFailure: SnsErrors.InternalFailure,

@@ -182,3 +182,22 @@ export async function listTopics(
   if (rows.length > PAGE) out.NextToken = Buffer.from(page[PAGE - 1].name).toString('base64url');
   return out;
 }
+
+export async function setTopicAttributes(
+  svc: SnsService,
+  _ctx: RequestContext,
+  input: T.SetTopicAttributesInput,
+): Promise<void> {
+  const topic = await findTopic(svc, input.TopicArn);
+  const name = required(input.AttributeName, 'AttributeName');
+  // FifoTopic is fixed at creation
+  if (!SETTABLE.has(name) || name === 'FifoTopic') throw SnsErrors.invalid('AttributeName');
+  const attributes = { ...topic.doc.attributes };
+  if (input.AttributeValue === undefined || input.AttributeValue === '') delete attributes[name];
+  else attributes[name] = input.AttributeValue;
+  await svc.resources.put<TopicDoc>(
+    topic,
+    { ...topic.doc, attributes },
+    { now: svc.clock.now(), ifVersion: topic.version },
+  );
+}
