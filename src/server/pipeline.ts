@@ -248,12 +248,11 @@ export function createPipeline(o: PipelineOptions) {
       to.def.queryPath?.(rawPath, action, params, baseUrl);
     }
     const who = authenticate(req, rawPath, rawQuery, body);
-    if (who instanceof Promise) return who.then((w) => run(req, res, body, call, to, params, baseUrl, w));
-    return run(req, res, body, call, to, params, baseUrl, who);
+    if (who instanceof Promise) return who.then((w) => run(res, body, call, to, params, baseUrl, w));
+    return run(res, body, call, to, params, baseUrl, who);
   }
 
   function run(
-    req: AnyRequest,
     res: AnyResponse,
     body: Buffer,
     call: Call,

@@ -8,16 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
 import { runTool } from '../helpers/proc.js';
-
-async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode ?? 0 };
-  }
-  throw new Error('expected an error');
-}
+import { sdkFailure } from '../helpers/sdk.js';
 
 describe('SNS topics', () => {
   let wharf: Wharf;
@@ -67,14 +58,14 @@ describe('SNS topics', () => {
   it('refuses the same name with other attributes or tags', async () => {
     await client.send(new sns.CreateTopicCommand({ Name: 'same', Tags: [{ Key: 'team', Value: 'a' }] }));
     expect(
-      await failure(client.send(new sns.CreateTopicCommand({ Name: 'same', Attributes: { DisplayName: 'x' } }))),
+      await sdkFailure(client.send(new sns.CreateTopicCommand({ Name: 'same', Attributes: { DisplayName: 'x' } }))),
     ).toEqual({
       name: 'InvalidParameterException',
       message: 'Invalid parameter: Attributes Reason: Topic already exists with different attributes',
       status: 400,
     });
     expect(
-      await failure(client.send(new sns.CreateTopicCommand({ Name: 'same', Tags: [{ Key: 'team', Value: 'b' }] }))),
+      await sdkFailure(client.send(new sns.CreateTopicCommand({ Name: 'same', Tags: [{ Key: 'team', Value: 'b' }] }))),
     ).toMatchObject({ message: 'Invalid parameter: Tags Reason: Topic already exists with different tags' });
   });
 
@@ -88,30 +79,30 @@ describe('SNS topics', () => {
     const { Attributes } = await client.send(new sns.GetTopicAttributesCommand({ TopicArn: f.TopicArn }));
     expect(Attributes).toMatchObject({ FifoTopic: 'true', ContentBasedDeduplication: 'true' });
     expect(
-      await failure(client.send(new sns.CreateTopicCommand({ Name: 'ledger', Attributes: { FifoTopic: 'true' } }))),
+      await sdkFailure(client.send(new sns.CreateTopicCommand({ Name: 'ledger', Attributes: { FifoTopic: 'true' } }))),
     ).toMatchObject({
       name: 'InvalidParameterException',
       message: expect.stringMatching(/^Invalid parameter: Fifo Topic names must end with \.fifo/),
     });
     for (const Name of ['has.fifo', 'bad name', 'x'.repeat(257)]) {
-      expect(await failure(client.send(new sns.CreateTopicCommand({ Name })))).toEqual({
+      expect(await sdkFailure(client.send(new sns.CreateTopicCommand({ Name })))).toEqual({
         name: 'InvalidParameterException',
         message: 'Invalid parameter: Topic Name',
         status: 400,
       });
     }
     expect(
-      await failure(client.send(new sns.CreateTopicCommand({ Name: 'a', Attributes: { Colour: 'blue' } }))),
+      await sdkFailure(client.send(new sns.CreateTopicCommand({ Name: 'a', Attributes: { Colour: 'blue' } }))),
     ).toMatchObject({ message: 'Invalid parameter: AttributeName' });
   });
 
   it('answers NotFound for a topic that does not exist, and InvalidParameter for a bad ARN', async () => {
     expect(
-      await failure(
+      await sdkFailure(
         client.send(new sns.GetTopicAttributesCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:nope' })),
       ),
     ).toEqual({ name: 'NotFoundException', message: 'Topic does not exist', status: 404 });
-    expect(await failure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: 'nope' })))).toEqual({
+    expect(await sdkFailure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: 'nope' })))).toEqual({
       name: 'InvalidParameterException',
       message: 'Invalid parameter: TopicArn',
       status: 400,
@@ -153,7 +144,7 @@ describe('SNS topics', () => {
     const arn = 'arn:aws:sns:us-east-1:000000000000:page-000';
     await client.send(new sns.DeleteTopicCommand({ TopicArn: arn }));
     await client.send(new sns.DeleteTopicCommand({ TopicArn: arn }));
-    expect(await failure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: arn })))).toMatchObject({
+    expect(await sdkFailure(client.send(new sns.GetTopicAttributesCommand({ TopicArn: arn })))).toMatchObject({
       name: 'NotFoundException',
     });
   });
@@ -171,11 +162,13 @@ describe('SNS topics', () => {
     expect(Attributes).toMatchObject({ DisplayName: 'Shown', DeliveryPolicy: policy, EffectiveDeliveryPolicy: policy });
     for (const AttributeName of ['FifoTopic', 'Colour']) {
       expect(
-        await failure(client.send(new sns.SetTopicAttributesCommand({ TopicArn, AttributeName, AttributeValue: 'x' }))),
+        await sdkFailure(
+          client.send(new sns.SetTopicAttributesCommand({ TopicArn, AttributeName, AttributeValue: 'x' })),
+        ),
       ).toEqual({ name: 'InvalidParameterException', message: 'Invalid parameter: AttributeName', status: 400 });
     }
     expect(
-      await failure(
+      await sdkFailure(
         client.send(
           new sns.SetTopicAttributesCommand({
             TopicArn: 'arn:aws:sns:us-east-1:000000000000:absent',
@@ -211,14 +204,14 @@ describe('SNS topics', () => {
     await client.send(new sns.UntagResourceCommand({ ResourceArn: TopicArn, TagKeys: ['env', 'never-set'] }));
     expect(await list()).toEqual([{ Key: 'team', Value: 'b' }]);
     const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
-    expect(await failure(client.send(new sns.TagResourceCommand({ ResourceArn: TopicArn, Tags: many })))).toEqual({
+    expect(await sdkFailure(client.send(new sns.TagResourceCommand({ ResourceArn: TopicArn, Tags: many })))).toEqual({
       name: 'TagLimitExceededException',
       message: 'Could not complete request: tag quota of per resource exceeded',
       status: 400,
     });
     expect(await list()).toEqual([{ Key: 'team', Value: 'b' }]);
     expect(
-      await failure(
+      await sdkFailure(
         client.send(new sns.ListTagsForResourceCommand({ ResourceArn: 'arn:aws:sns:us-east-1:000000000000:absent' })),
       ),
     ).toMatchObject({ name: 'ResourceNotFoundException', message: 'Resource does not exist', status: 404 });

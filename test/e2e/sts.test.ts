@@ -12,6 +12,7 @@ import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, startWharf, type Wharf } from '../../src/index.js';
 import { runTool } from '../helpers/proc.js';
+import { sdkFailure } from '../helpers/sdk.js';
 
 interface Creds {
   accessKeyId: string;
@@ -31,16 +32,6 @@ const temporary = (c: sts.Credentials | undefined): Creds => ({
   secretAccessKey: c!.SecretAccessKey!,
   sessionToken: c!.SessionToken!,
 });
-
-async function stsError(p: Promise<unknown>): Promise<{ name: string; message: string; status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode ?? 0 };
-  }
-  throw new Error('expected an error');
-}
 
 /** an external client, one attempt: its exit code and output (stderr when it failed) */
 async function run(file: string, args: string[], env: Record<string, string> = {}) {
@@ -103,7 +94,7 @@ describe('STS, anonymous mode', () => {
     expect(r.Credentials!.Expiration!.getTime()).toBe(clock.now() + 900_000);
     const s = stsClient(wharf.endpoint, temporary(r.Credentials));
     expect((await s.send(new sts.GetCallerIdentityCommand({}))).Account).toBe('444444444444');
-    const err = await stsError(s.send(new sts.GetSessionTokenCommand({})));
+    const err = await sdkFailure(s.send(new sts.GetSessionTokenCommand({})));
     expect(err).toEqual({
       name: 'AccessDenied',
       message: 'Cannot call GetSessionToken with session credentials',
@@ -115,20 +106,20 @@ describe('STS, anonymous mode', () => {
 
   it('validates in the Coral wording', async () => {
     const c = stsClient(wharf.endpoint, TEST);
-    expect(await stsError(c.send(new sts.AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'a' })))).toEqual({
+    expect(await sdkFailure(c.send(new sts.AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'a' })))).toEqual({
       name: 'ValidationError',
       message:
         "1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2",
       status: 400,
     });
-    const two = await stsError(
+    const two = await sdkFailure(
       c.send(new sts.AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'bad name', DurationSeconds: 60 })),
     );
     expect(two.message).toBe(
       "2 validation errors detected: Value 'bad name' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*; " +
         "Value '60' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
     );
-    const long = await stsError(c.send(new sts.GetSessionTokenCommand({ DurationSeconds: 129601 })));
+    const long = await sdkFailure(c.send(new sts.GetSessionTokenCommand({ DurationSeconds: 129601 })));
     expect(long.message).toContain('Member must have value less than or equal to 129600');
     // a required member missing on the wire (the SDK would not send it): raw Query
     const r = await fetch(wharf.endpoint, {
@@ -143,7 +134,7 @@ describe('STS, anonymous mode', () => {
       "<Code>ValidationError</Code><Message>1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null</Message>",
     );
     // an action STS does not have, signed for sts
-    const bad = await stsError(
+    const bad = await sdkFailure(
       c.send(new sts.AssumeRoleWithSAMLCommand({ RoleArn: ROLE, PrincipalArn: ROLE, SAMLAssertion: 'x'.repeat(4) })),
     );
     expect(bad.message).toBe('Could not find operation AssumeRoleWithSAML for version 2011-06-15');
@@ -212,18 +203,18 @@ describe('STS, strict mode', () => {
     expect(QueueUrl).toBe(`${wharf.endpoint}/111111111111/strict-role`);
 
     const wrongSecret = sqsClient(wharf.endpoint, { ...creds, secretAccessKey: 'not-it' });
-    expect((await stsError(wrongSecret.send(new ListQueuesCommand({})))).name).toBe('SignatureDoesNotMatch');
+    expect((await sdkFailure(wrongSecret.send(new ListQueuesCommand({})))).name).toBe('SignatureDoesNotMatch');
     const tampered = creds.sessionToken!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     const forged = sqsClient(wharf.endpoint, { ...creds, sessionToken: tampered });
-    expect((await stsError(forged.send(new ListQueuesCommand({})))).name).toBe('InvalidClientTokenId');
+    expect((await sdkFailure(forged.send(new ListQueuesCommand({})))).name).toBe('InvalidClientTokenId');
     const noToken = sqsClient(wharf.endpoint, {
       accessKeyId: creds.accessKeyId,
       secretAccessKey: creds.secretAccessKey,
     });
-    expect((await stsError(noToken.send(new ListQueuesCommand({})))).name).toBe('InvalidClientTokenId');
+    expect((await sdkFailure(noToken.send(new ListQueuesCommand({})))).name).toBe('InvalidClientTokenId');
 
     clock.advance(3_600_000);
-    const expired = await stsError(q.send(new ListQueuesCommand({})));
+    const expired = await sdkFailure(q.send(new ListQueuesCommand({})));
     expect(expired).toMatchObject({ name: 'ExpiredToken', status: 403 });
     for (const x of [alice, q, wrongSecret, forged, noToken]) x.destroy();
   });

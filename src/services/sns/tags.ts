@@ -4,17 +4,14 @@ import type { Resource } from '../../store/resources.js';
 import type * as T from './generated/types.js';
 import { modelErrors } from './generated/errors.js';
 import { SnsErrors } from './errors.js';
-import { parseTopicArn } from './naming.js';
 import type { SnsService, TopicDoc } from './service.js';
+import { topicKey } from './topics.js';
 
 /** AWS's quota of tags per topic */
 const MAX_TAGS = 50;
 
 async function tagged(svc: SnsService, arn: string | undefined): Promise<Resource<TopicDoc>> {
-  if (!arn) throw SnsErrors.invalid('ResourceArn Reason: no value for required parameter');
-  const a = parseTopicArn(arn);
-  if (!a) throw SnsErrors.invalid('ResourceArn');
-  const topic = await svc.resources.get<TopicDoc>(svc.key(a.account, a.region, a.name));
+  const topic = await svc.resources.get<TopicDoc>(topicKey(svc, arn, 'ResourceArn'));
   if (!topic) throw modelErrors.ResourceNotFoundException('Resource does not exist');
   return topic;
 }

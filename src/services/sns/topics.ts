@@ -1,6 +1,6 @@
 /** CreateTopic, DeleteTopic, GetTopicAttributes, ListTopics. */
 import type { RequestContext } from '../../kernel/context.js';
-import type { Resource } from '../../store/resources.js';
+import type { Resource, ResourceKey } from '../../store/resources.js';
 import type * as T from './generated/types.js';
 import { SnsErrors } from './errors.js';
 import { parseTopicArn, topicArn, validTopicName } from './naming.js';
@@ -78,11 +78,16 @@ function required<V>(value: V | undefined, name: string): V {
   return value;
 }
 
+/** The key of the topic an ARN parameter (`member`) names, or AWS's errors for a missing or malformed one. */
+export function topicKey(svc: SnsService, arn: unknown, member: string): ResourceKey {
+  const a = parseTopicArn(String(required(arn, member)));
+  if (!a) throw SnsErrors.invalid(member);
+  return svc.key(a.account, a.region, a.name);
+}
+
 /** The topic a TopicArn names, or AWS's errors. */
 export async function findTopic(svc: SnsService, arn: unknown): Promise<Resource<TopicDoc>> {
-  const a = parseTopicArn(String(required(arn, 'TopicArn')));
-  if (!a) throw SnsErrors.invalid('TopicArn');
-  const topic = await svc.resources.get<TopicDoc>(svc.key(a.account, a.region, a.name));
+  const topic = await svc.resources.get<TopicDoc>(topicKey(svc, arn, 'TopicArn'));
   if (!topic) throw SnsErrors.NotFound('Topic does not exist');
   return topic;
 }
@@ -157,10 +162,8 @@ export async function getTopicAttributes(
 }
 
 export async function deleteTopic(svc: SnsService, _ctx: RequestContext, input: T.DeleteTopicInput): Promise<void> {
-  const a = parseTopicArn(String(required(input.TopicArn, 'TopicArn')));
-  if (!a) throw SnsErrors.invalid('TopicArn');
   // deleting a topic that does not exist is not an error
-  await svc.resources.delete(svc.key(a.account, a.region, a.name), { now: svc.clock.now() });
+  await svc.resources.delete(topicKey(svc, input.TopicArn, 'TopicArn'), { now: svc.clock.now() });
 }
 
 export async function listTopics(
