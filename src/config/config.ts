@@ -33,6 +33,10 @@ export interface WharfConfig {
   maxBodyBytes: number;
   /** AWS's quota of in-flight messages per standard queue (120,000); benchmarks may raise it */
   sqsInflightLimit: number;
+  /** extra CA certificates (PEM) trusted for outgoing HTTPS deliveries, besides the system's */
+  trustCa?: string;
+  /** AWS's quota of subscriptions with a filter policy per topic (200); benchmarks may raise it */
+  snsFilterPoliciesPerTopic: number;
 }
 
 export const DEFAULTS: WharfConfig = {
@@ -50,6 +54,7 @@ export const DEFAULTS: WharfConfig = {
   clockSkewSeconds: 900,
   maxBodyBytes: 8 * 1024 * 1024,
   sqsInflightLimit: 120_000,
+  snsFilterPoliciesPerTopic: 200,
 };
 
 interface OptionSpec {
@@ -111,6 +116,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsCert', flag: 'tls-cert', env: 'WHARF_TLS_CERT', type: 'string', help: 'TLS certificate (PEM)' },
   { key: 'tlsKey', flag: 'tls-key', env: 'WHARF_TLS_KEY', type: 'string', help: 'TLS private key (PEM)' },
   {
+    key: 'trustCa',
+    flag: 'trust-ca',
+    env: 'WHARF_TRUST_CA',
+    type: 'string',
+    help: 'extra CA certificates (PEM) for HTTPS deliveries; NODE_EXTRA_CA_CERTS works too',
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'WHARF_LOG_LEVEL',
@@ -152,6 +164,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'WHARF_SQS_INFLIGHT_LIMIT',
     type: 'number',
     help: 'in-flight messages per standard queue (the AWS quota) before receives get OverLimit',
+  },
+  {
+    key: 'snsFilterPoliciesPerTopic',
+    flag: 'sns-filter-policies-per-topic',
+    env: 'WHARF_SNS_FILTER_POLICIES_PER_TOPIC',
+    type: 'number',
+    help: 'subscriptions with a filter policy per topic (the AWS quota)',
   },
 ];
 

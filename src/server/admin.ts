@@ -35,6 +35,7 @@ export function createAdmin(o: AdminOptions) {
     write(res, status, 'application/json', JSON.stringify(body));
 
   function encode(res: AnyResponse, m: Mounted, r: AdminResult) {
+    if ('text' in r) return write(res, r.status, r.contentType, r.text);
     if (!('operation' in r)) return json(res, r.status, r.json);
     const op = m.model.operations[r.operation];
     const requestId = randomUUID();

@@ -44,6 +44,8 @@ export interface PipelineOptions {
   tls: boolean;
   /** requests under /_wharf/ and /_aws/ (after authentication, except health and readiness), with the caller's account */
   admin: (req: AnyRequest, res: AnyResponse, body: Buffer, baseUrl: string, account: string | undefined) => void;
+  /** admin routes whose own token authenticates them (the SNS confirmation, unsubscribe and certificate URLs) */
+  unsignedAdmin?: RegExp[];
 }
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//;
@@ -288,7 +290,7 @@ export function createPipeline(o: PipelineOptions) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     let account: string | undefined;
-    if (!UNSIGNED_ADMIN.has(rawPath)) {
+    if (!UNSIGNED_ADMIN.has(rawPath) && !o.unsignedAdmin?.some((re) => re.test(rawPath))) {
       call.wire = 'json1.0';
       // strict mode verifies the signature; either way the caller's account is the default one
       account = (await authenticate(req, rawPath, q < 0 ? '' : url.slice(q + 1), body)).account;

@@ -173,6 +173,14 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     );
   }
   const credentials = config.credentials ? loadCredentialsFile(config.credentials) : undefined;
+  let trustCa: string | undefined;
+  if (config.trustCa) {
+    try {
+      trustCa = readFileSync(config.trustCa, 'utf8');
+    } catch (e) {
+      throw new AppError('ERR_TRUST_CA', `cannot read --trust-ca ${config.trustCa}: ${(e as Error).message}`);
+    }
+  }
   let tls: { cert: Buffer; key: Buffer } | undefined;
   if (config.tlsCert && config.tlsKey) {
     try {
@@ -199,8 +207,15 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
     scheduler,
-    quotas: { sqsInflightLimit: config.sqsInflightLimit },
+    quotas: { sqsInflightLimit: config.sqsInflightLimit, snsFilterPoliciesPerTopic: config.snsFilterPoliciesPerTopic },
+    ...(trustCa ? { trustCa } : {}),
     accountOf: (k) => credentials?.get(k)?.accountId ?? anonymousAccount(k, config.defaultAccount),
+    call: async (service, operation, ctx, input) => {
+      const m = mounted.find((x) => x.name === service);
+      const handler = m?.def.operations[operation];
+      if (!m || !handler) throw new Error(`no operation ${service}.${operation}`);
+      return handler(m.svc, ctx, input);
+    },
   };
   const mounted: Mounted[] = [];
   const stopServices = async () => {
@@ -252,6 +267,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     defaultRegion: config.defaultRegion,
     tls: !!tls,
     admin,
+    unsignedAdmin: mounted.flatMap((m) => (m.def.adminRoutes ?? []).filter((r) => r.unsigned).map((r) => r.pattern)),
   });
   const door = createFrontDoor({
     onRequest: pipeline,

@@ -43,11 +43,19 @@ export interface ServiceDeps {
   /** background sweep interval; 0 disables it (tests drive the work themselves) */
   maintenanceIntervalMs: number;
   /** AWS's quotas, as configured (config options with AWS's defaults) */
-  quotas: { sqsInflightLimit: number };
+  quotas: { sqsInflightLimit: number; snsFilterPoliciesPerTopic: number };
+  /** extra CA certificates (PEM text) for outgoing HTTPS, besides the system's */
+  trustCa?: string;
   /** background jobs go here (lease-guarded where a cluster must run them once) */
   scheduler: Scheduler;
   /** the account of a long-term access key id (credentials file, a 12-digit id, else the default account) */
   accountOf(accessKeyId: string): string;
+  /**
+   * Calls another service's operation in-process, as a client would (its handler, its rules, its
+   * errors), for deliveries: SNS into SQS, EventBridge into its targets. Never another service's
+   * tables. Rejects with the operation's ServiceError.
+   */
+  call(service: string, operation: string, ctx: RequestContext, input: Record<string, unknown>): Promise<unknown>;
 }
 
 /** Temporary credentials a service issued (STS): the pipeline verifies signatures made with them. */
@@ -94,6 +102,7 @@ export interface AdminRequest {
 /** What an admin route answers: a JSON document, or an operation's output in the service's protocol. */
 export type AdminResult =
   | { status: number; json: unknown }
+  | { status: number; text: string; contentType: string }
   | { status: number; operation: string; output: unknown; /** JSON, else the Query protocol's XML */ json: boolean };
 
 export interface AdminRoute<S> {
@@ -101,6 +110,11 @@ export interface AdminRoute<S> {
   method?: 'GET' | 'POST';
   /** matched against the path without a trailing slash; groups go to handle() */
   pattern: RegExp;
+  /**
+   * Served without SigV4 even with --credentials: URLs Wharf hands to endpoints that fetch them
+   * unsigned (SNS's SubscribeURL, UnsubscribeURL, SigningCertURL), authenticated by their token.
+   */
+  unsigned?: boolean;
   handle(svc: S, req: AdminRequest, match: RegExpExecArray): Promise<AdminResult>;
 }
 

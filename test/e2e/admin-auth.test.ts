@@ -58,6 +58,7 @@ describe('admin API with --credentials', () => {
     ['GET', '/_wharf/queues/123456789012/kept/messages'],
     ['GET', `/_aws/sqs/messages?QueueUrl=${encodeURIComponent(queueUrl)}`],
     ['GET', '/_aws/sqs/messages/us-east-1/123456789012/kept'],
+    ['GET', '/_wharf/sns/outbox'],
   ];
 
   it('refuses every unsigned admin request, and an unsigned reset drops nothing', async () => {
@@ -73,6 +74,24 @@ describe('admin API with --credentials', () => {
     const r = await signed('GET', '/_wharf/queues?account=123456789012', 'not-the-secret');
     expect(r.status).toBe(403);
     expect(((await r.json()) as { __type: string }).__type).toMatch(/SignatureDoesNotMatch/);
+  });
+
+  it("serves SNS's SubscribeURL, UnsubscribeURL and SigningCertURL unsigned, each checked by its token", async () => {
+    const { certName } = await wharf.services.sns.fanout.signerNow();
+    const cert = await fetch(`${wharf.endpoint}/_wharf/sns/${certName}`);
+    expect(cert.status).toBe(200);
+    expect(await cert.text()).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect((await fetch(`${wharf.endpoint}/_wharf/sns/SimpleNotificationService-${'0'.repeat(32)}.pem`)).status).toBe(
+      404,
+    );
+    const arn = encodeURIComponent('arn:aws:sns:us-east-1:123456789012:t:00000000-0000-0000-0000-000000000000');
+    const unsub = await fetch(`${wharf.endpoint}/_wharf/sns/unsubscribe?SubscriptionArn=${arn}&Token=forged`);
+    expect(unsub.status).toBe(403);
+    expect(await unsub.text()).toContain('AuthorizationError');
+    const topic = encodeURIComponent('arn:aws:sns:us-east-1:123456789012:t');
+    const confirm = await fetch(`${wharf.endpoint}/_wharf/sns/confirm?TopicArn=${topic}&Token=forged`);
+    expect(confirm.status).toBe(404);
+    expect(await confirm.text()).toContain('Topic does not exist');
   });
 
   it('keeps health and readiness open', async () => {

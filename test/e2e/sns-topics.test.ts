@@ -122,7 +122,7 @@ describe('SNS topics', () => {
     expect(xml).toContain('<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">');
     expect(xml).toContain('<Code>InvalidParameter</Code>');
     expect(xml).toContain('<Message>Invalid parameter: TopicArn Reason: no value for required parameter</Message>');
-    const u = await post('Action=Subscribe&Version=2010-03-31&TopicArn=x');
+    const u = await post('Action=NoSuchAction&Version=2010-03-31');
     expect(await u.text()).toContain('<Code>InvalidAction</Code>');
   });
 

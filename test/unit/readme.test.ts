@@ -35,8 +35,9 @@ describe('README', () => {
     }
   });
 
-  it('lists exactly the SQS and STS operations the server implements', () => {
+  it('lists exactly the SQS, STS and SNS operations the server implements', () => {
     expect(table('operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sqs.operations).sort());
     expect(table('sts-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sts.operations).sort());
+    expect(table('sns-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sns.operations).sort());
   });
 });

@@ -5,7 +5,12 @@ import { modelErrors } from './generated/errors.js';
 export const SnsErrors = {
   /** `Invalid parameter: <what>`, AWS's wording for every bad or missing parameter */
   invalid: (what: string) => modelErrors.InvalidParameterException(`Invalid parameter: ${what}`),
+  /** InvalidParameter with a message AWS words without the `Invalid parameter:` prefix */
+  plain: (message: string) => modelErrors.InvalidParameterException(message),
+  /** ParameterValueInvalid: AWS's code for bad message attributes */
+  value: (message: string) => modelErrors.InvalidParameterValueException(message),
   NotFound: (message: string) => modelErrors.NotFoundException(message),
+  FilterPolicyLimitExceeded: () => modelErrors.FilterPolicyLimitExceededException('Filter policy limit exceeded'),
   InvalidAction: (action: string) =>
     new ServiceError('InvalidAction', `Could not find operation ${action} for version 2010-03-31`, {
       code: 'InvalidAction',

@@ -5,6 +5,8 @@ import type * as T from './generated/types.js';
 import { SnsErrors } from './errors.js';
 import { parseTopicArn, topicArn, validTopicName } from './naming.js';
 import { TOPIC, type SnsService, type TopicDoc } from './service.js';
+import { subscriptionsOf } from './subscriptions.js';
+import { checkDeliveryPolicy } from './delivery-policy.js';
 
 /** The attributes CreateTopic and SetTopicAttributes take (FifoTopic only at creation). */
 const SETTABLE = new Set([
@@ -72,7 +74,22 @@ export function defaultPolicy(arn: string, account: string): string {
   });
 }
 
-function required<V>(value: V | undefined, name: string): V {
+/** Topic attributes whose values AWS checks (the rest are kept as given). */
+function checkTopicAttribute(name: string, value: string): void {
+  if (name === 'DeliveryPolicy' && value !== '') {
+    let policy: unknown;
+    try {
+      policy = JSON.parse(value);
+    } catch {
+      throw SnsErrors.invalid('DeliveryPolicy: failed to parse JSON.');
+    }
+    checkDeliveryPolicy(policy, 'topic', (why) => SnsErrors.invalid(`DeliveryPolicy: ${why}`));
+  }
+  if (name === 'SignatureVersion' && value !== '1' && value !== '2')
+    throw SnsErrors.invalid('Attributes Reason: SignatureVersion: Invalid value [' + value + ']. Must be 1 or 2.');
+}
+
+export function required<V>(value: V | undefined, name: string): V {
   if (value === undefined || value === null || (value as unknown) === '')
     throw SnsErrors.invalid(`${name} Reason: no value for required parameter`);
   return value;
@@ -102,7 +119,10 @@ export async function createTopic(
 ): Promise<T.CreateTopicResponse> {
   const name = required(input.Name, 'Name');
   const attributes: Record<string, string> = { ...(input.Attributes ?? {}) };
-  for (const k of Object.keys(attributes)) if (!SETTABLE.has(k)) throw SnsErrors.invalid('AttributeName');
+  for (const [k, v] of Object.entries(attributes)) {
+    if (!SETTABLE.has(k)) throw SnsErrors.invalid('AttributeName');
+    checkTopicAttribute(k, v);
+  }
   const fifo = attributes.FifoTopic?.toLowerCase() === 'true';
   if (fifo) attributes.FifoTopic = 'true';
   // AWS keeps no explicit FifoTopic=false
@@ -143,13 +163,15 @@ export async function getTopicAttributes(
   const topic = await findTopic(svc, input.TopicArn);
   const arn = topicArn(topic.region, topic.account, topic.name);
   const set = topic.doc.attributes;
+  const subs = await subscriptionsOf(svc, topic);
+  const pending = subs.filter((s) => s.doc.pending).length;
   const out: Record<string, string> = {
     Policy: set.Policy ?? defaultPolicy(arn, topic.account),
     Owner: topic.account,
-    SubscriptionsPending: '0',
+    SubscriptionsPending: String(pending),
     TopicArn: arn,
     EffectiveDeliveryPolicy: set.DeliveryPolicy ?? DEFAULT_DELIVERY_POLICY,
-    SubscriptionsConfirmed: '0',
+    SubscriptionsConfirmed: String(subs.length - pending),
     DisplayName: set.DisplayName ?? '',
     SubscriptionsDeleted: '0',
   };
@@ -162,8 +184,11 @@ export async function getTopicAttributes(
 }
 
 export async function deleteTopic(svc: SnsService, _ctx: RequestContext, input: T.DeleteTopicInput): Promise<void> {
-  // deleting a topic that does not exist is not an error
-  await svc.resources.delete(topicKey(svc, input.TopicArn, 'TopicArn'), { now: svc.clock.now() });
+  const key = topicKey(svc, input.TopicArn, 'TopicArn');
+  // deleting a topic that does not exist is not an error; its subscriptions go with it
+  await svc.resources.delete(key, { now: svc.clock.now() });
+  for (const s of await subscriptionsOf(svc, key)) await svc.resources.delete(s, { now: svc.clock.now() });
+  svc.fanout.forget(key);
 }
 
 export async function listTopics(
@@ -195,6 +220,7 @@ export async function setTopicAttributes(
   const name = required(input.AttributeName, 'AttributeName');
   // FifoTopic is fixed at creation
   if (!SETTABLE.has(name) || name === 'FifoTopic') throw SnsErrors.invalid('AttributeName');
+  checkTopicAttribute(name, input.AttributeValue ?? '');
   const attributes = { ...topic.doc.attributes };
   if (input.AttributeValue === undefined || input.AttributeValue === '') delete attributes[name];
   else attributes[name] = input.AttributeValue;

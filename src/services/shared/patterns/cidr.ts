@@ -1,0 +1,56 @@
+/** IPv4 and IPv6 networks for the `cidr` matcher: addresses as bigints, a network as its masked bits. */
+import { isIPv4, isIPv6 } from 'node:net';
+
+export interface Cidr {
+  v6: boolean;
+  bits: number;
+  /** the network address, masked */
+  base: bigint;
+}
+
+function v4(s: string): bigint {
+  return s.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n);
+}
+
+function v6(s: string): bigint {
+  // an embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups
+  const m = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (m) {
+    const n = v4(m[1]);
+    s = `${s.slice(0, m.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** The address as a number and its family, or undefined for a string that is not one. */
+export function parseIp(s: string): { v6: boolean; n: bigint } | undefined {
+  if (isIPv4(s)) return { v6: false, n: v4(s) };
+  if (isIPv6(s) && !s.includes('%')) return { v6: true, n: v6(s) };
+  return undefined;
+}
+
+const mask = (v6: boolean, bits: number) => {
+  const width = v6 ? 128n : 32n;
+  return ((1n << width) - 1n) ^ ((1n << (width - BigInt(bits))) - 1n);
+};
+
+export function parseCidr(s: string, fail: (why: string) => never): Cidr {
+  const parts = s.split('/');
+  if (parts.length !== 2) fail("Malformed CIDR, one '/' required");
+  const [addr, m] = parts;
+  if (!/^\d+$/.test(m)) fail('Malformed CIDR, mask bits must be an integer');
+  const ip = parseIp(addr);
+  if (!ip) fail(`Nonstandard IP address: ${addr}`);
+  const bits = Number(m);
+  if (bits > (ip.v6 ? 128 : 32)) fail(`Nonstandard IP address: ${addr}`);
+  return { v6: ip.v6, bits, base: ip.n & mask(ip.v6, bits) };
+}
+
+export function inCidr(net: Cidr, s: string): boolean {
+  const ip = parseIp(s);
+  return !!ip && ip.v6 === net.v6 && (ip.n & mask(net.v6, net.bits)) === net.base;
+}

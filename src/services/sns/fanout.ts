@@ -1,0 +1,398 @@
+/**
+ * From Publish to every subscriber. Publish writes one durable record (`sns.publish`: the bodies
+ * once, the ids of the subscriptions that matched) and answers; a drain of that queue then makes
+ * each copy: into SQS inline, through the SQS service's own SendMessageBatch; HTTP/S as jobs on
+ * `sns.deliver` (deliveries.ts), which also takes every copy whose first attempt failed with a
+ * server-side error. A client-side error (the queue is gone) sends the copy to the subscription's
+ * dead-letter queue, or drops it when there is none, as AWS does. Protocols Wharf cannot reach
+ * yet (lambda, firehose until their issues; sms, mobile push, email without SMTP) go to an outbox.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../kernel/context.js';
+import { Drain } from '../../delivery/drain.js';
+import { createPoster, type Poster } from '../../delivery/http.js';
+import type { Job } from '../../store/jobs/types.js';
+import type { Resource, ResourceKey } from '../../store/resources.js';
+import { parseArn } from '../shared/arn.js';
+import { effectivePolicy } from './delivery-policy.js';
+import { Deliveries, HTTP_TIMEOUT_MS, type DeliveryJob } from './deliveries.js';
+import { isoTime, notification, notificationStringToSign, textFor, type Signed } from './envelope.js';
+import { SnsErrors } from './errors.js';
+import { compileFilter, type Filter } from './filter.js';
+import type * as T from './generated/types.js';
+import { checkMessage, type Published, type PublishRecord } from './messages.js';
+import { topicArn } from './naming.js';
+import { TOPIC, type SnsService, type SubscriptionDoc, type TopicDoc } from './service.js';
+import { Signer } from './signing.js';
+import { subscriptionsOf } from './subscriptions.js';
+import { sendToQueue, type Outcome, type QueueCopy } from './to-sqs.js';
+
+export const PUBLISH_QUEUE = 'sns.publish';
+/** the resource kind of outbox entries: `<protocol>/<time>-<id>` */
+export const OUTBOX = 'sns.outbox';
+/** how long a cached subscriber list is trusted without the topic's version changing (a node that crashed mid-write) */
+const CACHE_MS = 10_000;
+const LEASE_MS = 30_000;
+const E164 = /^\+?[1-9]\d{1,14}$/;
+const AGENT = 'Amazon Simple Notification Service Agent';
+
+interface Subscriber {
+  id: string;
+  arn: string;
+  key: ResourceKey;
+  doc: SubscriptionDoc;
+  raw: boolean;
+  filter?: Filter;
+}
+
+interface Cached {
+  version: number;
+  at: number;
+  topic: Resource<TopicDoc>;
+  subs: Subscriber[];
+}
+
+export interface FanoutOptions {
+  onError(err: Error): void;
+  /** extra CAs for HTTPS endpoints (PEM) */
+  trustCa?: string;
+  /** the store secret that signs unsubscribe links */
+  secret: Buffer;
+  jitter?: number;
+}
+
+export class Fanout {
+  private readonly cache = new Map<string, Cached>();
+  private signer?: Promise<Signer>;
+  readonly publishes: Drain;
+  readonly deliveries: Deliveries;
+  readonly poster: Poster;
+
+  constructor(
+    private readonly svc: SnsService,
+    private readonly o: FanoutOptions,
+  ) {
+    this.poster = createPoster(o.trustCa);
+    this.publishes = new Drain({
+      queue: PUBLISH_QUEUE,
+      jobs: svc.jobs,
+      kernel: svc.deps.kernel,
+      clock: svc.clock,
+      batch: 16,
+      leaseMs: LEASE_MS,
+      onError: o.onError,
+      process: (j) => this.fanOut(j),
+    });
+    this.deliveries = new Deliveries({
+      svc,
+      poster: this.poster,
+      attempt: (topic, rec) => this.attempt(topic, rec),
+      deadLetter: (topic, rec, error) => this.deadLetter(topic, rec, error),
+      sign: async (text, version, base) => this.signed(await this.signerNow(), text, version, base),
+      onError: o.onError,
+      jitter: o.jitter ?? 0.1,
+    });
+    svc.confirmations = {
+      request: (sub, base) => this.confirmationFor('SubscriptionConfirmation', sub, base),
+      unsubscribed: (sub, base) => this.confirmationFor('UnsubscribeConfirmation', sub, base),
+    };
+  }
+
+  /** the token of a subscription's UnsubscribeURL */
+  unsubscribeToken(arn: string): string {
+    return createHmac('sha256', this.o.secret).update(arn).digest('hex').slice(0, 32);
+  }
+
+  signerNow(): Promise<Signer> {
+    this.signer ??= Signer.load(this.svc.resources, this.svc.clock.now());
+    return this.signer;
+  }
+
+  private signed(s: Signer, text: string, version: string, base: string): Signed {
+    return {
+      SignatureVersion: version,
+      Signature: s.sign(text, version),
+      SigningCertURL: `${base}/_wharf/sns/${s.certName}`,
+    };
+  }
+
+  /** The topic (as read) and its confirmed subscribers, cached on the topic's version. */
+  private async load(topic: Resource<TopicDoc>): Promise<Cached> {
+    const k = `${topic.account}/${topic.region}/${topic.name}`;
+    const hit = this.cache.get(k);
+    const now = this.svc.clock.now();
+    if (hit && hit.version === topic.version && now - hit.at < CACHE_MS) return hit;
+    const subs: Subscriber[] = [];
+    for (const s of await subscriptionsOf(this.svc, topic)) {
+      if (s.doc.pending) continue;
+      const a = s.doc.attributes;
+      const id = s.name.slice(s.name.indexOf(':') + 1);
+      subs.push({
+        id,
+        arn: `${topicArn(topic.region, topic.account, topic.name)}:${id}`,
+        key: { kind: s.kind, account: s.account, region: s.region, name: s.name },
+        doc: s.doc,
+        raw: a.RawMessageDelivery === 'true',
+        ...(a.FilterPolicy ? { filter: compileFilter(a.FilterPolicy, a.FilterPolicyScope) } : {}),
+      });
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    const c = { version: topic.version, at: now, topic, subs };
+    this.cache.set(k, c);
+    return c;
+  }
+
+  private async loadKey(key: ResourceKey): Promise<Cached | undefined> {
+    const t = await this.svc.resources.get<TopicDoc>({ ...key, kind: TOPIC });
+    return t && this.load(t);
+  }
+
+  /** Makes the publish durable: resolves once the record is; nothing is written when nobody matched. */
+  async publish(ctx: RequestContext, topic: Resource<TopicDoc>, msgs: Published[]): Promise<void> {
+    const { subs } = await this.load(topic);
+    const ids: string[] = [];
+    const index = new Map<string, number>();
+    let any = false;
+    for (const m of msgs) {
+      const to: number[] = [];
+      for (const s of subs) {
+        if (s.filter && !s.filter(m)) continue;
+        let i = index.get(s.id);
+        if (i === undefined) index.set(s.id, (i = ids.push(s.id) - 1));
+        to.push(i);
+      }
+      if (to.length) any = true;
+      if (to.length !== subs.length) m.to = to;
+    }
+    if (!any) return;
+    const now = this.svc.clock.now();
+    const rec: PublishRecord = {
+      topic: topicArn(topic.region, topic.account, topic.name),
+      fifo: topic.doc.fifo,
+      sv: topic.doc.attributes.SignatureVersion === '2' ? '2' : '1',
+      base: ctx.baseUrl,
+      ts: now,
+      subs: ids,
+      msgs,
+    };
+    await this.svc.jobs.enqueue(PUBLISH_QUEUE, [{ payload: Buffer.from(JSON.stringify(rec)), dueAt: now }], now);
+  }
+
+  private async fanOut(jobs: Job[]): Promise<void> {
+    for (const job of jobs) {
+      const rec = JSON.parse(job.payload.toString()) as PublishRecord;
+      const t = parseArn(rec.topic)!;
+      const key: ResourceKey = { kind: TOPIC, account: t.account, region: t.region, name: t.resource };
+      const loaded = await this.loadKey(key);
+      const later: DeliveryJob[] = [];
+      const retry: DeliveryJob[] = [];
+      if (loaded) {
+        const byId = new Map(loaded.subs.map((s) => [s.id, s]));
+        const sigs = new Map<string, Signed>();
+        await Promise.all(
+          rec.subs.map(async (id, i) => {
+            const sub = byId.get(id);
+            // unsubscribed since the publish: nothing is owed
+            if (!sub) return;
+            const msgs = rec.msgs.filter((m) => !m.to || m.to.includes(i));
+            const one = (m: Published): PublishRecord => ({ ...rec, subs: [id], msgs: [{ ...m, to: undefined }] });
+            if (sub.doc.protocol !== 'sqs') {
+              for (const m of msgs) later.push({ k: 'n', topic: key, rec: one(m), tried: 0 });
+              return;
+            }
+            const outcomes = await this.toSqs(sub, rec, msgs, sigs);
+            for (let j = 0; j < msgs.length; j++) {
+              const o = outcomes[j];
+              if (o.ok) continue;
+              if (o.client) await this.deadLetterTo(sub, one(msgs[j]), o.error);
+              else retry.push({ k: 'n', topic: key, rec: one(msgs[j]), tried: 1 });
+            }
+          }),
+        );
+      }
+      const now = this.svc.clock.now();
+      await this.deliveries.enqueue(later, now);
+      // AWS-managed endpoints: the first retries come at once
+      await this.deliveries.enqueue(retry, now);
+      await this.svc.jobs.ack(PUBLISH_QUEUE, [{ id: job.id, attempt: job.attempts }]);
+    }
+  }
+
+  /** One attempt at the one message of a cut-down record, for its one subscription. */
+  private async attempt(key: ResourceKey, rec: PublishRecord) {
+    const loaded = await this.loadKey(key);
+    const sub = loaded?.subs.find((s) => s.id === rec.subs[0]);
+    if (!loaded || !sub) return undefined;
+    const m = rec.msgs[0];
+    let outcome: Outcome;
+    switch (sub.doc.protocol) {
+      case 'sqs':
+        [outcome] = await this.toSqs(sub, rec, [m], new Map());
+        break;
+      case 'http':
+      case 'https':
+        outcome = await this.toHttp(sub, loaded.topic.doc, rec, m);
+        break;
+      default:
+        await this.toOutbox(loaded.topic.account, loaded.topic.region, sub.doc.protocol, {
+          SubscriptionArn: sub.arn,
+          Endpoint: sub.doc.endpoint,
+          TopicArn: rec.topic,
+          MessageId: m.id,
+          Message: sub.raw ? textFor(m, sub.doc.protocol) : await this.body(sub, rec, m, new Map()),
+          ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+        });
+        outcome = { ok: true };
+    }
+    return { outcome, sub: sub.doc, t: loaded.topic.doc };
+  }
+
+  /** The copy one subscriber gets: the message itself (raw), or the signed JSON envelope. */
+  private async body(sub: Subscriber, rec: PublishRecord, m: Published, sigs: Map<string, Signed>): Promise<string> {
+    if (sub.raw) return textFor(m, sub.doc.protocol);
+    const text = textFor(m, sub.doc.protocol);
+    // one signature per message and text, however many subscribers share it
+    const k = `${m.id}\n${text === m.body ? '' : sub.doc.protocol}`;
+    let signed = sigs.get(k);
+    if (!signed) {
+      signed = this.signed(
+        await this.signerNow(),
+        notificationStringToSign(rec, m, sub.doc.protocol),
+        rec.sv ?? '1',
+        rec.base,
+      );
+      sigs.set(k, signed);
+    }
+    return notification(rec, m, sub.doc.protocol, sub.arn, this.unsubscribeToken(sub.arn), signed);
+  }
+
+  private async toSqs(sub: Subscriber, rec: PublishRecord, msgs: Published[], sigs: Map<string, Signed>) {
+    const queueFifo = sub.doc.endpoint.endsWith('.fifo');
+    const copies: QueueCopy[] = [];
+    for (const m of msgs) {
+      const c: QueueCopy = { body: await this.body(sub, rec, m, sigs), dedup: m.id };
+      if (sub.raw && m.attrs) c.attrs = m.attrs;
+      // a FIFO topic's group reaches FIFO queues only
+      if (queueFifo && m.group !== undefined) c.group = m.group;
+      copies.push(c);
+    }
+    return sendToQueue(this.svc, sub.doc.endpoint, rec.base, copies, this.o.onError);
+  }
+
+  private async toHttp(sub: Subscriber, topic: TopicDoc, rec: PublishRecord, m: Published): Promise<Outcome> {
+    const policy = effectivePolicy(topic, sub.doc);
+    const headers: Record<string, string> = {
+      'content-type': policy.requestPolicy.headerContentType ?? 'text/plain; charset=UTF-8',
+      'user-agent': AGENT,
+      'x-amz-sns-message-type': 'Notification',
+      'x-amz-sns-message-id': m.id,
+      'x-amz-sns-topic-arn': rec.topic,
+      'x-amz-sns-subscription-arn': sub.arn,
+    };
+    if (sub.raw) headers['x-amz-sns-rawdelivery'] = 'true';
+    const r = await this.poster.post(
+      sub.doc.endpoint,
+      headers,
+      await this.body(sub, rec, m, new Map()),
+      HTTP_TIMEOUT_MS,
+    );
+    if ('error' in r) return { ok: false, client: false, error: r.error };
+    // AWS: anything from 200 to 499 counts as delivered
+    return r.status >= 200 && r.status < 500 ? { ok: true } : { ok: false, client: false, error: `HTTP ${r.status}` };
+  }
+
+  private async deadLetter(key: ResourceKey, rec: PublishRecord, error: string): Promise<void> {
+    const sub = (await this.loadKey(key))?.subs.find((s) => s.id === rec.subs[0]);
+    if (sub) await this.deadLetterTo(sub, rec, error);
+  }
+
+  /** The copy goes to the subscription's dead-letter queue; without one it is dropped, as AWS drops it. */
+  private async deadLetterTo(sub: Subscriber, rec: PublishRecord, _error: string): Promise<void> {
+    const policy = sub.doc.attributes.RedrivePolicy;
+    if (!policy) return;
+    let arn: string | undefined;
+    try {
+      arn = (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+    } catch {
+      arn = undefined;
+    }
+    if (!arn) return;
+    const copies: QueueCopy[] = [];
+    for (const m of rec.msgs) {
+      const c: QueueCopy = { body: await this.body(sub, rec, m, new Map()), dedup: m.id };
+      if (sub.raw && m.attrs) c.attrs = m.attrs;
+      if (arn.endsWith('.fifo') && m.group !== undefined) c.group = m.group;
+      copies.push(c);
+    }
+    const [o] = await sendToQueue(this.svc, arn, rec.base, copies, this.o.onError);
+    if (o && !o.ok) this.o.onError(new Error(`dead-letter queue ${arn} refused a copy: ${o.error}`));
+  }
+
+  private async confirmationFor(
+    kind: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
+    sub: Resource<SubscriptionDoc>,
+    base: string,
+  ) {
+    const topicName = sub.name.slice(0, sub.name.indexOf(':'));
+    const arnOfTopic = topicArn(sub.region, sub.account, topicName);
+    const arn = `${arnOfTopic}:${sub.name.slice(topicName.length + 1)}`;
+    const topic = await this.svc.resources.get<TopicDoc>({
+      kind: TOPIC,
+      account: sub.account,
+      region: sub.region,
+      name: topicName,
+    });
+    const sv = topic?.doc.attributes.SignatureVersion === '2' ? '2' : '1';
+    if (sub.doc.protocol === 'http' || sub.doc.protocol === 'https') {
+      const key = { kind: sub.kind, account: sub.account, region: sub.region, name: sub.name };
+      const job = this.deliveries.confirmationJob(kind, { key, arn, doc: sub.doc }, arnOfTopic, base, sv);
+      return this.deliveries.enqueue([job], this.svc.clock.now());
+    }
+    // email and email-json: the confirmation waits in the outbox with its SubscribeURL
+    if (kind === 'SubscriptionConfirmation') {
+      const job = this.deliveries.confirmationJob(kind, { key: sub, arn, doc: sub.doc }, arnOfTopic, base, sv);
+      if (job.k === 'c')
+        await this.toOutbox(sub.account, sub.region, sub.doc.protocol, {
+          Endpoint: sub.doc.endpoint,
+          TopicArn: arnOfTopic,
+          Type: kind,
+          Message: job.c.message,
+          SubscribeURL: job.c.subscribeUrl,
+          Token: job.c.token,
+        });
+    }
+  }
+
+  /** Publish to a phone number: checked, then kept in the SMS outbox (GET /_wharf/sns/outbox). */
+  async sms(ctx: RequestContext, input: T.PublishInput): Promise<T.PublishResponse> {
+    const phone = input.PhoneNumber ?? '';
+    if (!E164.test(phone)) throw SnsErrors.invalid(`PhoneNumber Reason: ${phone} is not valid to publish to`);
+    const [m] = checkMessage({ ...input }, { fifo: false, contentBasedDedup: false });
+    await this.toOutbox(ctx.account, ctx.region, 'sms', {
+      PhoneNumber: phone,
+      MessageId: m.id,
+      Message: textFor(m, 'sms'),
+      ...(m.attrs ? { MessageAttributes: m.attrs } : {}),
+    });
+    return { MessageId: m.id };
+  }
+
+  /** Keeps what Wharf does not send itself where tests and the console can read it. */
+  async toOutbox(account: string, region: string, protocol: string, doc: Record<string, unknown>): Promise<void> {
+    const now = this.svc.clock.now();
+    const name = `${protocol}/${String(now).padStart(15, '0')}-${randomUUID()}`;
+    await this.svc.resources.put({ kind: OUTBOX, account, region, name }, { ...doc, Timestamp: isoTime(now) }, { now });
+  }
+
+  /** A topic was deleted: its cached subscribers go. */
+  forget(topic: ResourceKey): void {
+    this.cache.delete(`${topic.account}/${topic.region}/${topic.name}`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.publishes.stop(), this.deliveries.stop()]);
+    // requests still waiting for an endpoint end now; their jobs stay for the next start
+    this.poster.close();
+    await this.deliveries.settle();
+  }
+}

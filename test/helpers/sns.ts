@@ -1,0 +1,61 @@
+/** SNS tests: an SNS and an SQS client on one Wharf, queue ARNs, and receiving what a topic delivered. */
+import * as sns from '@aws-sdk/client-sns';
+import * as sqs from '@aws-sdk/client-sqs';
+import type { Wharf } from '../../src/index.js';
+
+export interface SnsKit {
+  sns: sns.SNSClient;
+  sqs: sqs.SQSClient;
+  /** creates a queue; its URL and ARN */
+  queue(name: string, attributes?: Record<string, string>): Promise<{ url: string; arn: string }>;
+  /** receives (and deletes) until `count` messages came or `waitSeconds` passed without one */
+  drain(url: string, count: number, waitSeconds?: number): Promise<sqs.Message[]>;
+  destroy(): void;
+}
+
+export function snsKit(wharf: Wharf, region = 'us-east-1', accessKeyId = 'test'): SnsKit {
+  const cfg = {
+    endpoint: wharf.endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey: 'test' },
+    maxAttempts: 1,
+  };
+  const n = new sns.SNSClient(cfg);
+  const q = new sqs.SQSClient(cfg);
+  return {
+    sns: n,
+    sqs: q,
+    async queue(name, attributes) {
+      const { QueueUrl } = await q.send(new sqs.CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      const a = await q.send(new sqs.GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      return { url: QueueUrl!, arn: a.Attributes!.QueueArn! };
+    },
+    async drain(url, count, waitSeconds = 2) {
+      const out: sqs.Message[] = [];
+      while (out.length < count) {
+        const r = await q.send(
+          new sqs.ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: waitSeconds,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        if (!r.Messages?.length) break;
+        out.push(...r.Messages);
+        await q.send(
+          new sqs.DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: r.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+      return out;
+    },
+    destroy() {
+      n.destroy();
+      q.destroy();
+    },
+  };
+}
