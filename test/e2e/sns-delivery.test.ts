@@ -13,6 +13,7 @@ import * as sns from '@aws-sdk/client-sns';
 import * as sqs from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWharf, type Wharf } from '../../src/index.js';
+import { ManualClock } from '../../src/kernel/clock.js';
 import { withWharf } from '../helpers/sqs.js';
 import { sdkFailure } from '../helpers/sdk.js';
 import { snsKit, type SnsKit } from '../helpers/sns.js';
@@ -273,6 +274,16 @@ describe('SNS delivery into SQS', () => {
     const fail = async (input: Partial<sns.PublishCommandInput>) =>
       (await sdkFailure(client.send(new sns.PublishCommand({ TopicArn, Message: 'x', ...input })))).message;
     expect(await fail({})).toBe('Invalid parameter: The MessageGroupId parameter is required for FIFO topics');
+    // sequence numbers: 20 digits, increasing
+    const seqs: bigint[] = [];
+    for (const Message of ['s1', 's2', 's3']) {
+      const r = await client.send(new sns.PublishCommand({ TopicArn, Message, MessageGroupId: 'g2' }));
+      expect(r.SequenceNumber).toMatch(/^\d{20}$/);
+      seqs.push(BigInt(r.SequenceNumber!));
+    }
+    expect(seqs[0] < seqs[1] && seqs[1] < seqs[2]).toBe(true);
+    expect((await kit.drain(fifo.url, 3)).map((m) => m.Body)).toEqual(['s1', 's2', 's3']);
+    await kit.drain(std.url, 3);
     const noDedup = await topic('nodedup.fifo', { FifoTopic: 'true' });
     expect(
       (await sdkFailure(client.send(new sns.PublishCommand({ TopicArn: noDedup, Message: 'x', MessageGroupId: 'g' }))))
@@ -304,6 +315,58 @@ describe('SNS delivery into SQS', () => {
     expect((await sdkFailure(client.send(new sns.PublishCommand({ PhoneNumber: 'abc', Message: 'x' })))).message).toBe(
       'Invalid parameter: PhoneNumber Reason: abc is not valid to publish to',
     );
+  });
+});
+
+describe('SNS FIFO deduplication', () => {
+  it('drops a repeated deduplication id for 5 minutes, over the whole topic', async () => {
+    const clock = new ManualClock();
+    const wharf = await withWharf({ clock });
+    const kit = snsKit(wharf);
+    try {
+      const { TopicArn } = await kit.sns.send(
+        new sns.CreateTopicCommand({
+          Name: 'dedup.fifo',
+          Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
+        }),
+      );
+      const q = await kit.queue('dedup.fifo', { FifoQueue: 'true' });
+      await kit.sns.send(
+        new sns.SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: q.arn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      const pub = (Message: string, MessageGroupId: string, MessageDeduplicationId?: string) =>
+        kit.sns.send(new sns.PublishCommand({ TopicArn, Message, MessageGroupId, MessageDeduplicationId }));
+      await pub('a', 'g1', 'same');
+      // the same id in another group is a duplicate too: the window covers the topic
+      const dup = await pub('b', 'g2', 'same');
+      expect(dup.MessageId).toBeDefined();
+      // content-based: the body alone
+      await pub('body', 'g1');
+      await pub('body', 'g3');
+      await kit.sns.send(
+        new sns.PublishBatchCommand({
+          TopicArn,
+          PublishBatchRequestEntries: [
+            { Id: '1', Message: 'batch', MessageGroupId: 'g1', MessageDeduplicationId: 'same' },
+            { Id: '2', Message: 'batch-new', MessageGroupId: 'g1' },
+          ],
+        }),
+      );
+      expect((await kit.drain(q.url, 3)).map((m) => m.Body)).toEqual(['a', 'body', 'batch-new']);
+      clock.advance(5 * 60_000 + 1);
+      // the window closed: the id is new again
+      await expect.poll(async () => (await wharf.stores.jobs.counts('sns.publish', clock.now())).delayed).toBe(0);
+      await pub('again', 'g1', 'same');
+      expect((await kit.drain(q.url, 1)).map((m) => m.Body)).toEqual(['again']);
+    } finally {
+      kit.destroy();
+      await wharf.stop();
+    }
   });
 });
 

@@ -39,15 +39,16 @@ export const unsubscribeUrl = (base: string, subscriptionArn: string, token: str
 export const subscribeUrl = (base: string, topicArn: string, token: string) =>
   `${base}/_wharf/sns/confirm?TopicArn=${encodeURIComponent(topicArn)}&Token=${token}`;
 
-/** The Notification envelope one subscription gets. */
-export function notification(
-  rec: PublishRecord,
-  m: Published,
-  protocol: string,
-  subscriptionArn: string,
-  unsubscribeToken: string,
-  signed: Signed | undefined,
-): string {
+/**
+ * The Notification envelope in two parts around the one field that differs per subscription
+ * (the UnsubscribeURL), so that a message fanned out to many subscribers is laid out once.
+ */
+export interface EnvelopeParts {
+  head: string;
+  tail: string;
+}
+
+export function notificationParts(rec: PublishRecord, m: Published, protocol: string, signed: Signed | undefined): EnvelopeParts {
   const fields: [string, unknown][] = [
     ['Type', 'Notification'],
     ['MessageId', m.id],
@@ -62,9 +63,14 @@ export function notification(
       ['Signature', signed.Signature],
       ['SigningCertURL', signed.SigningCertURL],
     );
-  fields.push(['UnsubscribeURL', unsubscribeUrl(rec.base, subscriptionArn, unsubscribeToken)]);
-  if (m.attrs) fields.push(['MessageAttributes', m.attrs]);
-  return layout(fields);
+  const head = layout(fields);
+  const tail = m.attrs ? `,\n${layout([['MessageAttributes', m.attrs]]).slice(2, -2)}\n}` : '\n}';
+  return { head: `${head.slice(0, -2)},\n  "UnsubscribeURL" : `, tail };
+}
+
+/** The Notification envelope one subscription gets. */
+export function notification(parts: EnvelopeParts, base: string, subscriptionArn: string, unsubscribeToken: string): string {
+  return parts.head + JSON.stringify(unsubscribeUrl(base, subscriptionArn, unsubscribeToken)) + parts.tail;
 }
 
 /** The string AWS signs for a Notification: `Name\nValue\n` for each field, in byte order. */

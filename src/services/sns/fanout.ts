@@ -16,7 +16,15 @@ import type { Resource, ResourceKey } from '../../store/resources.js';
 import { parseArn } from '../shared/arn.js';
 import { effectivePolicy } from './delivery-policy.js';
 import { Deliveries, HTTP_TIMEOUT_MS, type DeliveryJob } from './deliveries.js';
-import { isoTime, notification, notificationStringToSign, textFor, type Signed } from './envelope.js';
+import {
+  isoTime,
+  notification,
+  notificationParts,
+  notificationStringToSign,
+  textFor,
+  type EnvelopeParts,
+  type Signed,
+} from './envelope.js';
 import { SnsErrors } from './errors.js';
 import { compileFilter, type Filter } from './filter.js';
 import type * as T from './generated/types.js';
@@ -35,10 +43,16 @@ const CACHE_MS = 10_000;
 const LEASE_MS = 30_000;
 const E164 = /^\+?[1-9]\d{1,14}$/;
 const AGENT = 'Amazon Simple Notification Service Agent';
+/** AWS: a FIFO topic drops a message whose deduplication id it saw in the last 5 minutes */
+const DEDUP_WINDOW_MS = 5 * 60_000;
+/** what a FIFO record that was delivered keeps as its last error while it waits out the window */
+const DELIVERED = 'delivered; kept for deduplication';
 
 interface Subscriber {
   id: string;
   arn: string;
+  /** its UnsubscribeURL's token */
+  token: string;
   key: ResourceKey;
   doc: SubscriptionDoc;
   raw: boolean;
@@ -64,6 +78,8 @@ export interface FanoutOptions {
 export class Fanout {
   private readonly cache = new Map<string, Cached>();
   private signer?: Promise<Signer>;
+  private seq = 0;
+  private seqAt = 0;
   readonly publishes: Drain;
   readonly deliveries: Deliveries;
   readonly poster: Poster;
@@ -130,6 +146,7 @@ export class Fanout {
       subs.push({
         id,
         arn: `${topicArn(topic.region, topic.account, topic.name)}:${id}`,
+        token: this.unsubscribeToken(`${topicArn(topic.region, topic.account, topic.name)}:${id}`),
         key: { kind: s.kind, account: s.account, region: s.region, name: s.name },
         doc: s.doc,
         raw: a.RawMessageDelivery === 'true',
@@ -164,7 +181,6 @@ export class Fanout {
       if (to.length) any = true;
       if (to.length !== subs.length) m.to = to;
     }
-    if (!any) return;
     const now = this.svc.clock.now();
     const rec: PublishRecord = {
       topic: topicArn(topic.region, topic.account, topic.name),
@@ -175,11 +191,36 @@ export class Fanout {
       subs: ids,
       msgs,
     };
-    await this.svc.jobs.enqueue(PUBLISH_QUEUE, [{ payload: Buffer.from(JSON.stringify(rec)), dueAt: now }], now);
+    if (!topic.doc.fifo) {
+      if (any) await this.svc.jobs.enqueue(PUBLISH_QUEUE, [{ payload: Buffer.from(JSON.stringify(rec)), dueAt: now }], now);
+      return;
+    }
+    // FIFO: one record per message, its id the topic and deduplication id, so the enqueue that
+    // makes it durable is also the deduplication check (the record stays 5 minutes: fanOut)
+    for (const m of msgs) m.seq = this.sequence(now);
+    const jobs = msgs.map((m) => ({
+      id: `${rec.topic}\n${m.dedup}`,
+      payload: Buffer.from(JSON.stringify({ ...rec, msgs: [m] })),
+      dueAt: now,
+    }));
+    await this.svc.jobs.enqueue(PUBLISH_QUEUE, jobs, now);
+  }
+
+  /** FIFO sequence numbers: 20 digits, increasing (the time, then a counter within the millisecond). */
+  private sequence(now: number): string {
+    this.seq = now === this.seqAt ? this.seq + 1 : 0;
+    this.seqAt = now;
+    return (BigInt(now) * 1_000_000n + BigInt(this.seq)).toString().padStart(20, '0');
   }
 
   private async fanOut(jobs: Job[]): Promise<void> {
     for (const job of jobs) {
+      const lease = { id: job.id, attempt: job.attempts };
+      // a FIFO record delivered 5 minutes ago: its deduplication window is over
+      if (job.lastError === DELIVERED) {
+        await this.svc.jobs.ack(PUBLISH_QUEUE, [lease]);
+        continue;
+      }
       const rec = JSON.parse(job.payload.toString()) as PublishRecord;
       const t = parseArn(rec.topic)!;
       const key: ResourceKey = { kind: TOPIC, account: t.account, region: t.region, name: t.resource };
@@ -188,7 +229,7 @@ export class Fanout {
       const retry: DeliveryJob[] = [];
       if (loaded) {
         const byId = new Map(loaded.subs.map((s) => [s.id, s]));
-        const sigs = new Map<string, Signed>();
+        const sigs = new Map<string, EnvelopeParts>();
         await Promise.all(
           rec.subs.map(async (id, i) => {
             const sub = byId.get(id);
@@ -214,7 +255,9 @@ export class Fanout {
       await this.deliveries.enqueue(later, now);
       // AWS-managed endpoints: the first retries come at once
       await this.deliveries.enqueue(retry, now);
-      await this.svc.jobs.ack(PUBLISH_QUEUE, [{ id: job.id, attempt: job.attempts }]);
+      // FIFO: the record stays as the deduplication entry until the window closes
+      if (rec.fifo) await this.svc.jobs.retry(PUBLISH_QUEUE, lease, job.enqueuedAt + DEDUP_WINDOW_MS, DELIVERED);
+      else await this.svc.jobs.ack(PUBLISH_QUEUE, [lease]);
     }
   }
 
@@ -248,25 +291,23 @@ export class Fanout {
   }
 
   /** The copy one subscriber gets: the message itself (raw), or the signed JSON envelope. */
-  private async body(sub: Subscriber, rec: PublishRecord, m: Published, sigs: Map<string, Signed>): Promise<string> {
+  private async body(sub: Subscriber, rec: PublishRecord, m: Published, shared: Map<string, EnvelopeParts>): Promise<string> {
     if (sub.raw) return textFor(m, sub.doc.protocol);
+    const signer = await this.signerNow();
     const text = textFor(m, sub.doc.protocol);
-    // one signature per message and text, however many subscribers share it
+    // one signature and layout per message and text, however many subscribers share it
+    // (nothing is awaited between the get and the set)
     const k = `${m.id}\n${text === m.body ? '' : sub.doc.protocol}`;
-    let signed = sigs.get(k);
-    if (!signed) {
-      signed = this.signed(
-        await this.signerNow(),
-        notificationStringToSign(rec, m, sub.doc.protocol),
-        rec.sv ?? '1',
-        rec.base,
-      );
-      sigs.set(k, signed);
+    let parts = shared.get(k);
+    if (!parts) {
+      const toSign = notificationStringToSign(rec, m, sub.doc.protocol);
+      parts = notificationParts(rec, m, sub.doc.protocol, this.signed(signer, toSign, rec.sv ?? '1', rec.base));
+      shared.set(k, parts);
     }
-    return notification(rec, m, sub.doc.protocol, sub.arn, this.unsubscribeToken(sub.arn), signed);
+    return notification(parts, rec.base, sub.arn, sub.token);
   }
 
-  private async toSqs(sub: Subscriber, rec: PublishRecord, msgs: Published[], sigs: Map<string, Signed>) {
+  private async toSqs(sub: Subscriber, rec: PublishRecord, msgs: Published[], sigs: Map<string, EnvelopeParts>) {
     const queueFifo = sub.doc.endpoint.endsWith('.fifo');
     const copies: QueueCopy[] = [];
     for (const m of msgs) {
