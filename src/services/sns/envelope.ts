@@ -48,7 +48,12 @@ export interface EnvelopeParts {
   tail: string;
 }
 
-export function notificationParts(rec: PublishRecord, m: Published, protocol: string, signed: Signed | undefined): EnvelopeParts {
+export function notificationParts(
+  rec: PublishRecord,
+  m: Published,
+  protocol: string,
+  signed: Signed | undefined,
+): EnvelopeParts {
   const fields: [string, unknown][] = [
     ['Type', 'Notification'],
     ['MessageId', m.id],
@@ -69,7 +74,12 @@ export function notificationParts(rec: PublishRecord, m: Published, protocol: st
 }
 
 /** The Notification envelope one subscription gets. */
-export function notification(parts: EnvelopeParts, base: string, subscriptionArn: string, unsubscribeToken: string): string {
+export function notification(
+  parts: EnvelopeParts,
+  base: string,
+  subscriptionArn: string,
+  unsubscribeToken: string,
+): string {
   return parts.head + JSON.stringify(unsubscribeUrl(base, subscriptionArn, unsubscribeToken)) + parts.tail;
 }
 

@@ -26,7 +26,7 @@ import {
   type Signed,
 } from './envelope.js';
 import { SnsErrors } from './errors.js';
-import { compileFilter, type Filter } from './filter.js';
+import { TopicFilter } from './filter.js';
 import type * as T from './generated/types.js';
 import { checkMessage, type Published, type PublishRecord } from './messages.js';
 import { topicArn } from './naming.js';
@@ -56,7 +56,6 @@ interface Subscriber {
   key: ResourceKey;
   doc: SubscriptionDoc;
   raw: boolean;
-  filter?: Filter;
 }
 
 interface Cached {
@@ -64,6 +63,7 @@ interface Cached {
   at: number;
   topic: Resource<TopicDoc>;
   subs: Subscriber[];
+  filter: TopicFilter;
 }
 
 export interface FanoutOptions {
@@ -150,11 +150,13 @@ export class Fanout {
         key: { kind: s.kind, account: s.account, region: s.region, name: s.name },
         doc: s.doc,
         raw: a.RawMessageDelivery === 'true',
-        ...(a.FilterPolicy ? { filter: compileFilter(a.FilterPolicy, a.FilterPolicyScope) } : {}),
       });
     }
     if (this.cache.size > 10_000) this.cache.clear();
-    const c = { version: topic.version, at: now, topic, subs };
+    const filter = new TopicFilter(
+      subs.map((s) => ({ policy: s.doc.attributes.FilterPolicy, scope: s.doc.attributes.FilterPolicyScope })),
+    );
+    const c = { version: topic.version, at: now, topic, subs, filter };
     this.cache.set(k, c);
     return c;
   }
@@ -166,14 +168,14 @@ export class Fanout {
 
   /** Makes the publish durable: resolves once the record is; nothing is written when nobody matched. */
   async publish(ctx: RequestContext, topic: Resource<TopicDoc>, msgs: Published[]): Promise<void> {
-    const { subs } = await this.load(topic);
+    const { subs, filter } = await this.load(topic);
     const ids: string[] = [];
     const index = new Map<string, number>();
     let any = false;
     for (const m of msgs) {
       const to: number[] = [];
-      for (const s of subs) {
-        if (s.filter && !s.filter(m)) continue;
+      for (const k of filter.matching(m)) {
+        const s = subs[k];
         let i = index.get(s.id);
         if (i === undefined) index.set(s.id, (i = ids.push(s.id) - 1));
         to.push(i);
@@ -192,7 +194,8 @@ export class Fanout {
       msgs,
     };
     if (!topic.doc.fifo) {
-      if (any) await this.svc.jobs.enqueue(PUBLISH_QUEUE, [{ payload: Buffer.from(JSON.stringify(rec)), dueAt: now }], now);
+      if (any)
+        await this.svc.jobs.enqueue(PUBLISH_QUEUE, [{ payload: Buffer.from(JSON.stringify(rec)), dueAt: now }], now);
       return;
     }
     // FIFO: one record per message, its id the topic and deduplication id, so the enqueue that
@@ -291,7 +294,12 @@ export class Fanout {
   }
 
   /** The copy one subscriber gets: the message itself (raw), or the signed JSON envelope. */
-  private async body(sub: Subscriber, rec: PublishRecord, m: Published, shared: Map<string, EnvelopeParts>): Promise<string> {
+  private async body(
+    sub: Subscriber,
+    rec: PublishRecord,
+    m: Published,
+    shared: Map<string, EnvelopeParts>,
+  ): Promise<string> {
     if (sub.raw) return textFor(m, sub.doc.protocol);
     const signer = await this.signerNow();
     const text = textFor(m, sub.doc.protocol);

@@ -2,12 +2,12 @@
  * SNS filter policies on the shared pattern engine: on a message's attributes (the default scope)
  * or on its body (FilterPolicyScope=MessageBody, which must then be a JSON object).
  */
-import { matches, fieldsOf, type Fields } from '../shared/patterns/match.js';
+import { CompiledPatterns } from '../shared/patterns/compile.js';
+import type { Fields } from '../shared/patterns/match.js';
 import { parsePattern, PatternError, type Pattern, type Scalar } from '../shared/patterns/parse.js';
 import type { Attr, Published } from './messages.js';
 
 export type Scope = 'MessageAttributes' | 'MessageBody';
-export type Filter = (m: Published) => boolean;
 
 const dialect = (scope: string | undefined) => (scope === 'MessageBody' ? 'sns-body' : 'sns-attributes');
 
@@ -39,25 +39,42 @@ export function attributeFields(attrs: Record<string, Attr> | undefined): Fields
   return f;
 }
 
-function bodyFields(body: string): Fields | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
-  return fieldsOf(doc);
-}
+/**
+ * All of a topic's filter policies as one matcher per scope: which subscribers (by their index)
+ * a message goes to costs about the same with 10 or 10,000 of them.
+ */
+export class TopicFilter {
+  private readonly open: number[] = [];
+  private readonly attrs: CompiledPatterns<number>;
+  private readonly body: CompiledPatterns<number>;
+  private readonly anyBody: boolean;
 
-/** The filter a stored FilterPolicy makes (it was checked when set). */
-export function compileFilter(policy: string, scope: string | undefined): Filter {
-  const pattern = parsePattern(JSON.parse(policy), dialect(scope));
-  if (scope === 'MessageBody') {
-    return (m) => {
-      const f = bodyFields(m.body);
-      return !!f && matches(pattern, f);
-    };
+  constructor(subs: { policy?: string; scope?: string }[]) {
+    const attrs: { id: number; pattern: Pattern }[] = [];
+    const body: { id: number; pattern: Pattern }[] = [];
+    subs.forEach((s, i) => {
+      if (!s.policy) return void this.open.push(i);
+      const pattern = parsePattern(JSON.parse(s.policy), dialect(s.scope));
+      (s.scope === 'MessageBody' ? body : attrs).push({ id: i, pattern });
+    });
+    this.attrs = new CompiledPatterns(attrs);
+    this.body = new CompiledPatterns(body);
+    this.anyBody = body.length > 0;
   }
-  return (m) => matches(pattern, attributeFields(m.attrs));
+
+  /** The indexes of the subscribers a message goes to. */
+  matching(m: Published): number[] {
+    const out = [...this.open, ...this.attrs.matchFields(attributeFields(m.attrs))];
+    if (this.anyBody) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(m.body);
+      } catch {
+        doc = undefined;
+      }
+      // the body scope needs a JSON object (AWS: anything else matches no body policy)
+      if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) out.push(...this.body.matchDoc(doc));
+    }
+    return out;
+  }
 }

@@ -6,6 +6,7 @@ export interface Cidr {
   bits: number;
   /** the network address, masked */
   base: bigint;
+  mask: bigint;
 }
 
 function v4(s: string): bigint {
@@ -26,11 +27,18 @@ function v6(s: string): bigint {
   return groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
+// the last address parsed: one event's value is checked against every cidr rule in turn
+let lastText: string | undefined;
+let lastIp: { v6: boolean; n: bigint } | undefined;
+
 /** The address as a number and its family, or undefined for a string that is not one. */
 export function parseIp(s: string): { v6: boolean; n: bigint } | undefined {
-  if (isIPv4(s)) return { v6: false, n: v4(s) };
-  if (isIPv6(s) && !s.includes('%')) return { v6: true, n: v6(s) };
-  return undefined;
+  if (s === lastText) return lastIp;
+  lastText = s;
+  if (isIPv4(s)) lastIp = { v6: false, n: v4(s) };
+  else if (isIPv6(s) && !s.includes('%')) lastIp = { v6: true, n: v6(s) };
+  else lastIp = undefined;
+  return lastIp;
 }
 
 const mask = (v6: boolean, bits: number) => {
@@ -47,10 +55,11 @@ export function parseCidr(s: string, fail: (why: string) => never): Cidr {
   if (!ip) fail(`Nonstandard IP address: ${addr}`);
   const bits = Number(m);
   if (bits > (ip.v6 ? 128 : 32)) fail(`Nonstandard IP address: ${addr}`);
-  return { v6: ip.v6, bits, base: ip.n & mask(ip.v6, bits) };
+  const netMask = mask(ip.v6, bits);
+  return { v6: ip.v6, bits, base: ip.n & netMask, mask: netMask };
 }
 
 export function inCidr(net: Cidr, s: string): boolean {
   const ip = parseIp(s);
-  return !!ip && ip.v6 === net.v6 && (ip.n & mask(net.v6, net.bits)) === net.base;
+  return !!ip && ip.v6 === net.v6 && (ip.n & net.mask) === net.base;
 }
