@@ -10,6 +10,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import type { AdminRequest, AdminResult, AdminRoute } from '../definition.js';
 import { OUTBOX } from './fanout.js';
 import type { SnsService } from './service.js';
+import { optOut } from './sms.js';
 import { confirmSubscription, unsubscribe } from './subscriptions.js';
 
 const ctxOf = (req: AdminRequest): RequestContext => ({
@@ -82,4 +83,20 @@ const outbox: AdminRoute<SnsService> = {
   },
 };
 
-export const snsAdminRoutes = [confirm, unsubscribeRoute, certificate, outbox];
+/** POST /_wharf/sns/sms/opt-out?PhoneNumber=: what the number's owner answering STOP does. */
+const smsOptOut: AdminRoute<SnsService> = {
+  method: 'POST',
+  pattern: /^\/_wharf\/sns\/sms\/opt-out$/,
+  async handle(svc, req) {
+    const phone = req.query.get('PhoneNumber') ?? '';
+    try {
+      await optOut(svc, ctxOf(req), phone);
+    } catch (e) {
+      if (!(e instanceof ServiceError)) throw e;
+      return { status: 400, json: { Error: { Code: e.code, Message: e.message } } };
+    }
+    return { status: 200, json: { optedOut: phone } };
+  },
+};
+
+export const snsAdminRoutes = [confirm, unsubscribeRoute, certificate, outbox, smsOptOut];
