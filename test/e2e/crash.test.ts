@@ -18,20 +18,14 @@
  * after the restart for the messages in flight at the crash to come back.
  * Needs `npm run build` first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sqs, type Json } from '../helpers/raw-sqs.js';
+import { CLI, kill, killAll, startServer, type Durability, type Server } from '../helpers/cli-server.js';
 
-type Durability = 'fsync' | 'os';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** the built CLI; WHARF_CLI points the suite at another build */
-const CLI = process.env.WHARF_CLI ?? join(ROOT, 'dist/cli/main.js');
 /** visibility timeout of the load's receives, seconds */
 const LOAD_VT = 2;
 const PRODUCERS = 4;
@@ -39,57 +33,7 @@ const CONSUMERS = 3;
 /** message groups per producer on the FIFO queue */
 const GROUPS_PER_PRODUCER = 5;
 
-// ── the server as a child process ───────────────────────────────────────────
-
-interface Server {
-  proc: ChildProcess;
-  endpoint: string;
-  exited: Promise<void>;
-  output: () => string;
-}
-
-const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
-
-function startServer(dataDir: string, durability: Durability): Promise<Server> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, '--port', '0', '--data-dir', dataDir, '--durability', durability, '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(proc);
-  let out = '';
-  const exited = new Promise<void>((res) => {
-    proc.once('exit', () => {
-      children.delete(proc);
-      res();
-    });
-  });
-  return new Promise<Server>((res, rej) => {
-    const timer = setTimeout(() => fail(new Error('server did not start within 15 s')), 15_000);
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      rej(new Error(`${e.message}\n--- server output ---\n${out}`));
-    };
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Wharf listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m && /ready in \d+ ms/.test(out)) {
-        clearTimeout(timer);
-        res({ proc, endpoint: m[1], exited, output: () => out });
-      }
-    });
-    proc.once('exit', (code, signal) => fail(new Error(`server exited before ready (code ${code}, signal ${signal})`)));
-  });
-}
-
-async function kill(server: Server): Promise<void> {
-  server.proc.kill('SIGKILL');
-  await server.exited;
-}
-
 const clients = new Set<Sqs>();
 function client(endpoint: string): Sqs {
   const c = new Sqs(endpoint);
@@ -416,17 +360,7 @@ describe('crash safety: SIGKILL under load, restart on the same data directory',
   afterEach(async () => {
     for (const c of clients) c.close();
     clients.clear();
-    await Promise.all(
-      [...children].map(
-        (p) =>
-          new Promise<void>((res) => {
-            if (p.exitCode !== null || p.signalCode !== null) return res();
-            p.once('exit', () => res());
-            p.kill('SIGKILL');
-          }),
-      ),
-    );
-    children.clear();
+    await killAll();
   });
 
   afterAll(() => {

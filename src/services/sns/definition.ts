@@ -3,7 +3,8 @@ import { defineService, typedOperations } from '../definition.js';
 import type { Operations } from './generated/types.js';
 import { SnsErrors } from './errors.js';
 import { snsAdminRoutes } from './admin.js';
-import { Fanout } from './fanout.js';
+import { DELIVER_QUEUE } from './deliveries.js';
+import { Fanout, PUBLISH_QUEUE } from './fanout.js';
 import { addPermission, getDataProtectionPolicy, putDataProtectionPolicy, removePermission } from './permissions.js';
 import {
   createPlatformApplication,
@@ -114,6 +115,8 @@ export const sns = defineService<SnsService>({
       secret: await deps.stores.kernel.secret('sns-unsubscribe'),
       ...(deps.trustCa ? { trustCa: deps.trustCa } : {}),
     });
+    // what a crashed run had leased is this run's now (embedded store: one process per data dir)
+    for (const q of [PUBLISH_QUEUE, DELIVER_QUEUE]) await deps.stores.jobs.releaseLeases?.(q, deps.clock.now());
     // deliveries left from before a restart (or by another node) start at once
     void svc.fanout.publishes.kick();
     void svc.fanout.deliveries.drain.kick();

@@ -260,6 +260,26 @@ export class LogJobs implements DurableQueues, LogModule {
     return out;
   }
 
+  async releaseLeases(queue: string, now: number): Promise<number> {
+    const q = this.queues.get(queue);
+    if (!q) return 0;
+    let n = 0;
+    for (const seq of q.ids.values()) {
+      const j = this.jobs.get(seq);
+      if (!j || j.flags & DEAD || !(j.flags & LEASED) || j.at <= now) continue;
+      j.flags &= ~LEASED;
+      j.at = now;
+      q.heap.push(now, seq);
+      this.appendState(seq, j);
+      n++;
+    }
+    if (n) {
+      await this.log.durable();
+      this.wake(queue);
+    }
+    return n;
+  }
+
   async retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean> {
     const h = this.held(queue, lease);
     if (!h) return false;

@@ -73,6 +73,12 @@ export interface DurableQueues {
    * already, undefined when the queue holds none that will be.
    */
   nextDueAt(queue: string, now: number): Promise<number | undefined>;
+  /**
+   * Embedded store only (one process owns the data directory): every lease of the queue was left
+   * by a process that is gone, so its job is ready now instead of when the lease runs out.
+   * Returns how many. Absent on PostgreSQL, where another node may hold the leases.
+   */
+  releaseLeases?(queue: string, now: number): Promise<number>;
   /** Drops every job of the queue (its topic, rule or function was deleted); returns how many. */
   purge(queue: string): Promise<number>;
 }
