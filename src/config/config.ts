@@ -35,6 +35,10 @@ export interface WharfConfig {
   sqsInflightLimit: number;
   /** extra CA certificates (PEM) trusted for outgoing HTTPS deliveries, besides the system's */
   trustCa?: string;
+  /** SMTP relay for SNS email deliveries: smtp://user:pass@host:port or smtps://... */
+  smtp?: string;
+  /** the sender address of SNS emails */
+  smtpFrom: string;
   /** AWS's quota of subscriptions with a filter policy per topic (200); benchmarks may raise it */
   snsFilterPoliciesPerTopic: number;
 }
@@ -55,6 +59,7 @@ export const DEFAULTS: WharfConfig = {
   maxBodyBytes: 8 * 1024 * 1024,
   sqsInflightLimit: 120_000,
   snsFilterPoliciesPerTopic: 200,
+  smtpFrom: 'no-reply@sns.amazonaws.com',
 };
 
 interface OptionSpec {
@@ -122,6 +127,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     help: 'extra CA certificates (PEM) for HTTPS deliveries; NODE_EXTRA_CA_CERTS works too',
   },
+  {
+    key: 'smtp',
+    flag: 'smtp',
+    env: 'WHARF_SMTP',
+    type: 'string',
+    help: 'SMTP relay for SNS email subscriptions (smtp://user:pass@host:port); without it email goes to the outbox',
+  },
+  { key: 'smtpFrom', flag: 'smtp-from', env: 'WHARF_SMTP_FROM', type: 'string', help: 'sender address of SNS emails' },
   {
     key: 'logLevel',
     flag: 'log-level',

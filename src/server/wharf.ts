@@ -209,6 +209,7 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     scheduler,
     quotas: { sqsInflightLimit: config.sqsInflightLimit, snsFilterPoliciesPerTopic: config.snsFilterPoliciesPerTopic },
     ...(trustCa ? { trustCa } : {}),
+    ...(config.smtp ? { smtp: { url: config.smtp, from: config.smtpFrom } } : {}),
     accountOf: (k) => credentials?.get(k)?.accountId ?? anonymousAccount(k, config.defaultAccount),
     call: async (service, operation, ctx, input) => {
       const m = mounted.find((x) => x.name === service);

@@ -46,6 +46,8 @@ export interface ServiceDeps {
   quotas: { sqsInflightLimit: number; snsFilterPoliciesPerTopic: number };
   /** extra CA certificates (PEM text) for outgoing HTTPS, besides the system's */
   trustCa?: string;
+  /** the SMTP relay for email deliveries, and the sender address */
+  smtp?: { url: string; from: string };
   /** background jobs go here (lease-guarded where a cluster must run them once) */
   scheduler: Scheduler;
   /** the account of a long-term access key id (credentials file, a 12-digit id, else the default account) */

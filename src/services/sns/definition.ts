@@ -114,6 +114,7 @@ export const sns = defineService<SnsService>({
       onError,
       secret: await deps.stores.kernel.secret('sns-unsubscribe'),
       ...(deps.trustCa ? { trustCa: deps.trustCa } : {}),
+      ...(deps.smtp ? { smtp: deps.smtp } : {}),
     });
     // what a crashed run had leased is this run's now (embedded store: one process per data dir)
     for (const q of [PUBLISH_QUEUE, DELIVER_QUEUE]) await deps.stores.jobs.releaseLeases?.(q, deps.clock.now());

@@ -38,6 +38,12 @@ export type DeliveryJob =
 export interface DeliveryHost {
   svc: SnsService;
   poster: Poster;
+  /** one email (confirmations of email subscriptions) */
+  mail(
+    to: string,
+    subject: string,
+    text: string,
+  ): Promise<{ ok: true } | { ok: false; error: string; permanent: boolean }>;
   /** one attempt at one notification copy */
   attempt(
     topic: ResourceKey,
@@ -148,27 +154,35 @@ export class Deliveries {
     }
     const base = new URL(d.c.subscribeUrl).origin;
     const signed = await this.h.sign(confirmationStringToSign(d.c), d.sv, base);
-    const r = await this.h.poster.post(
-      d.endpoint,
-      {
-        'content-type': 'text/plain; charset=UTF-8',
-        'user-agent': AGENT,
-        'x-amz-sns-message-type': d.c.type,
-        'x-amz-sns-message-id': d.c.id,
-        'x-amz-sns-topic-arn': d.c.topic,
-      },
-      confirmation(d.c, signed),
-      HTTP_TIMEOUT_MS,
-    );
-    const ok = 'status' in r && r.status >= 200 && r.status < 500;
+    let ok: boolean;
+    let error = '';
+    if (d.protocol === 'email' || d.protocol === 'email-json') {
+      const text =
+        d.protocol === 'email-json'
+          ? confirmation(d.c, signed)
+          : `You have chosen to subscribe to the topic:\n${d.c.topic}\n\nTo confirm this subscription, click or visit the link below (If this was in error no action is necessary):\n${d.c.subscribeUrl}`;
+      const r = await this.h.mail(d.endpoint, 'AWS Notification - Subscription Confirmation', text);
+      ok = r.ok || r.permanent;
+      if (!r.ok) error = r.error;
+    } else {
+      const r = await this.h.poster.post(
+        d.endpoint,
+        {
+          'content-type': 'text/plain; charset=UTF-8',
+          'user-agent': AGENT,
+          'x-amz-sns-message-type': d.c.type,
+          'x-amz-sns-message-id': d.c.id,
+          'x-amz-sns-topic-arn': d.c.topic,
+        },
+        confirmation(d.c, signed),
+        HTTP_TIMEOUT_MS,
+      );
+      ok = 'status' in r && r.status >= 200 && r.status < 500;
+      if (!ok) error = 'error' in r ? r.error : `HTTP ${r.status}`;
+    }
     const policy = retryPolicyOf(d.protocol, undefined, undefined);
     if (ok || tried >= policy.numRetries) return void (await svc.jobs.ack(DELIVER_QUEUE, [lease]));
-    await svc.jobs.retry(
-      DELIVER_QUEUE,
-      lease,
-      now + this.delayMs(policy, tried + 1),
-      'error' in r ? r.error : `HTTP ${r.status}`,
-    );
+    await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.delayMs(policy, tried + 1), error);
   }
 
   /** The confirmation request a new HTTP/S subscription's endpoint gets. */

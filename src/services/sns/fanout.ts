@@ -11,6 +11,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../kernel/context.js';
 import { Drain } from '../../delivery/drain.js';
 import { createPoster, type Poster } from '../../delivery/http.js';
+import { createMailer, type Mailer } from '../../delivery/smtp.js';
 import type { Job } from '../../store/jobs/types.js';
 import type { Resource, ResourceKey } from '../../store/resources.js';
 import { parseArn } from '../shared/arn.js';
@@ -22,6 +23,7 @@ import {
   notificationParts,
   notificationStringToSign,
   textFor,
+  unsubscribeUrl,
   type EnvelopeParts,
   type Signed,
 } from './envelope.js';
@@ -70,6 +72,7 @@ export interface FanoutOptions {
   onError(err: Error): void;
   /** extra CAs for HTTPS endpoints (PEM) */
   trustCa?: string;
+  smtp?: { url: string; from: string };
   /** the store secret that signs unsubscribe links */
   secret: Buffer;
   jitter?: number;
@@ -83,12 +86,15 @@ export class Fanout {
   readonly publishes: Drain;
   readonly deliveries: Deliveries;
   readonly poster: Poster;
+  /** with --smtp: email and email-json deliveries */
+  readonly mailer?: Mailer;
 
   constructor(
     private readonly svc: SnsService,
     private readonly o: FanoutOptions,
   ) {
     this.poster = createPoster(o.trustCa);
+    if (o.smtp) this.mailer = createMailer(o.smtp.url, o.smtp.from, o.trustCa);
     this.publishes = new Drain({
       queue: PUBLISH_QUEUE,
       jobs: svc.jobs,
@@ -102,6 +108,10 @@ export class Fanout {
     this.deliveries = new Deliveries({
       svc,
       poster: this.poster,
+      mail: (to, subject, text) =>
+        this.mailer
+          ? this.mailer.send({ to, subject, text, fromName: 'AWS Notifications' })
+          : Promise.resolve({ ok: true as const }),
       attempt: (topic, rec) => this.attempt(topic, rec),
       deadLetter: (topic, rec, error) => this.deadLetter(topic, rec, error),
       sign: async (text, version, base) => this.signed(await this.signerNow(), text, version, base),
@@ -279,18 +289,36 @@ export class Fanout {
       case 'https':
         outcome = await this.toHttp(sub, loaded.topic.doc, rec, m);
         break;
+      case 'email':
+      case 'email-json':
+        if (this.mailer) {
+          outcome = await this.toEmail(this.mailer, sub, loaded.topic.doc, rec, m);
+          break;
+        }
+        // without --smtp, email waits in the outbox like the protocols Wharf does not send
+        outcome = await this.outboxCopy(loaded.topic, sub, rec, m);
+        break;
       default:
-        await this.toOutbox(loaded.topic.account, loaded.topic.region, sub.doc.protocol, {
-          SubscriptionArn: sub.arn,
-          Endpoint: sub.doc.endpoint,
-          TopicArn: rec.topic,
-          MessageId: m.id,
-          Message: sub.raw ? textFor(m, sub.doc.protocol) : await this.body(sub, rec, m, new Map()),
-          ...(m.subject !== undefined ? { Subject: m.subject } : {}),
-        });
-        outcome = { ok: true };
+        outcome = await this.outboxCopy(loaded.topic, sub, rec, m);
     }
     return { outcome, sub: sub.doc, t: loaded.topic.doc };
+  }
+
+  private async outboxCopy(
+    topic: Resource<TopicDoc>,
+    sub: Subscriber,
+    rec: PublishRecord,
+    m: Published,
+  ): Promise<Outcome> {
+    await this.toOutbox(topic.account, topic.region, sub.doc.protocol, {
+      SubscriptionArn: sub.arn,
+      Endpoint: sub.doc.endpoint,
+      TopicArn: rec.topic,
+      MessageId: m.id,
+      Message: sub.raw ? textFor(m, sub.doc.protocol) : await this.body(sub, rec, m, new Map()),
+      ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+    });
+    return { ok: true };
   }
 
   /** The copy one subscriber gets: the message itself (raw), or the signed JSON envelope. */
@@ -350,6 +378,26 @@ export class Fanout {
     return r.status >= 200 && r.status < 500 ? { ok: true } : { ok: false, client: false, error: `HTTP ${r.status}` };
   }
 
+  private async toEmail(
+    mailer: Mailer,
+    sub: Subscriber,
+    topic: TopicDoc,
+    rec: PublishRecord,
+    m: Published,
+  ): Promise<Outcome> {
+    const text =
+      sub.doc.protocol === 'email-json'
+        ? await this.body(sub, rec, m, new Map())
+        : `${textFor(m, 'email')}\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n${unsubscribeUrl(rec.base, sub.arn, sub.token)}\n\nPlease do not reply directly to this email.`;
+    const r = await mailer.send({
+      to: sub.doc.endpoint,
+      subject: m.subject ?? 'AWS Notification Message',
+      text,
+      fromName: topic.attributes.DisplayName || 'AWS Notifications',
+    });
+    return r.ok ? { ok: true } : { ok: false, client: r.permanent, error: r.error };
+  }
+
   private async deadLetter(key: ResourceKey, rec: PublishRecord, error: string): Promise<void> {
     const sub = (await this.loadKey(key))?.subs.find((s) => s.id === rec.subs[0]);
     if (sub) await this.deadLetterTo(sub, rec, error);
@@ -397,7 +445,12 @@ export class Fanout {
       const job = this.deliveries.confirmationJob(kind, { key, arn, doc: sub.doc }, arnOfTopic, base, sv);
       return this.deliveries.enqueue([job], this.svc.clock.now());
     }
-    // email and email-json: the confirmation waits in the outbox with its SubscribeURL
+    // email and email-json: mailed with --smtp (retried as SMTP deliveries are), else the
+    // confirmation waits in the outbox with its SubscribeURL
+    if (kind === 'SubscriptionConfirmation' && this.mailer) {
+      const job = this.deliveries.confirmationJob(kind, { key: sub, arn, doc: sub.doc }, arnOfTopic, base, sv);
+      return this.deliveries.enqueue([job], this.svc.clock.now());
+    }
     if (kind === 'SubscriptionConfirmation') {
       const job = this.deliveries.confirmationJob(kind, { key: sub, arn, doc: sub.doc }, arnOfTopic, base, sv);
       if (job.k === 'c')
@@ -443,5 +496,6 @@ export class Fanout {
     // requests still waiting for an endpoint end now; their jobs stay for the next start
     this.poster.close();
     await this.deliveries.settle();
+    this.mailer?.close();
   }
 }
