@@ -9,6 +9,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
+import { snsClient } from '../helpers/sns.js';
 
 interface Received {
   to: string[];
@@ -56,12 +57,7 @@ describe('SNS email through SMTP', () => {
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const port = (smtp.server.address() as AddressInfo).port;
     wharf = await withWharf({ smtp: `smtp://127.0.0.1:${port}`, smtpFrom: 'sns@wharf.test' });
-    client = new sns.SNSClient({
-      endpoint: wharf.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = snsClient(wharf.endpoint);
   });
   afterAll(async () => {
     client?.destroy();

@@ -7,6 +7,7 @@ import * as sns from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
+import { snsClient } from '../helpers/sns.js';
 import { runTool } from '../helpers/proc.js';
 import { sdkFailure } from '../helpers/sdk.js';
 
@@ -15,12 +16,7 @@ describe('SNS topics', () => {
   let client: sns.SNSClient;
   beforeAll(async () => {
     wharf = await withWharf();
-    client = new sns.SNSClient({
-      endpoint: wharf.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = snsClient(wharf.endpoint);
   });
   afterAll(async () => {
     client?.destroy();

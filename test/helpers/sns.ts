@@ -13,6 +13,11 @@ export interface SnsKit {
   destroy(): void;
 }
 
+/** An SNS client on a Wharf (one attempt, any credentials). */
+export function snsClient(endpoint: string, region = 'us-east-1', accessKeyId = 'test'): sns.SNSClient {
+  return new sns.SNSClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey: 'test' }, maxAttempts: 1 });
+}
+
 export function snsKit(wharf: Wharf, region = 'us-east-1', accessKeyId = 'test'): SnsKit {
   const cfg = {
     endpoint: wharf.endpoint,

@@ -14,6 +14,7 @@ import { textFor } from './envelope.js';
 import { checkMessage } from './messages.js';
 import type { SnsService } from './service.js';
 import { required } from './topics.js';
+import { listPage } from './paging.js';
 
 const APP = 'sns.platform-app';
 const ENDPOINT = 'sns.platform-endpoint';
@@ -31,7 +32,6 @@ const PLATFORMS = new Set([
 const NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 /** what AWS keeps to itself: never reported back */
 const SECRET = new Set(['PlatformCredential', 'PlatformPrincipal']);
-const PAGE = 100;
 
 interface AppDoc {
   attributes: Record<string, string>;
@@ -115,29 +115,24 @@ export async function deletePlatformApplication(
   for (const e of endpoints) await svc.resources.delete(e, { now: svc.clock.now() });
 }
 
-function pageToken(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  const name = Buffer.from(token, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_./-]+$/.test(name)) throw SnsErrors.invalid('NextToken');
-  return name;
-}
+const LISTED = /^[A-Za-z0-9_./-]+$/;
 
 export async function listPlatformApplications(
   svc: SnsService,
   ctx: RequestContext,
   input: T.ListPlatformApplicationsInput,
 ): Promise<T.ListPlatformApplicationsResponse> {
-  const after = pageToken(input.NextToken);
-  const rows = await svc.resources.list<AppDoc>(APP, ctx.account, ctx.region, {
-    ...(after ? { after } : {}),
-    limit: PAGE + 1,
+  const { rows, next } = await listPage<AppDoc>(svc, APP, ctx.account, ctx.region, {
+    ...(input.NextToken !== undefined ? { token: input.NextToken } : {}),
+    valid: (n) => LISTED.test(n),
   });
   const out: T.ListPlatformApplicationsResponse = {
-    PlatformApplications: rows
-      .slice(0, PAGE)
-      .map((a) => ({ PlatformApplicationArn: arnOf(a, 'app'), Attributes: shown(a.doc.attributes) })),
+    PlatformApplications: rows.map((a) => ({
+      PlatformApplicationArn: arnOf(a, 'app'),
+      Attributes: shown(a.doc.attributes),
+    })),
   };
-  if (rows.length > PAGE) out.NextToken = Buffer.from(rows[PAGE - 1].name).toString('base64url');
+  if (next) out.NextToken = next;
   return out;
 }
 
@@ -215,16 +210,15 @@ export async function listEndpointsByPlatformApplication(
   input: T.ListEndpointsByPlatformApplicationInput,
 ): Promise<T.ListEndpointsByPlatformApplicationResponse> {
   const app = await findApp(svc, input.PlatformApplicationArn);
-  const after = pageToken(input.NextToken);
-  const rows = await svc.resources.list<EndpointDoc>(ENDPOINT, app.account, app.region, {
+  const { rows, next } = await listPage<EndpointDoc>(svc, ENDPOINT, app.account, app.region, {
     prefix: `${app.name}/`,
-    ...(after ? { after } : {}),
-    limit: PAGE + 1,
+    ...(input.NextToken !== undefined ? { token: input.NextToken } : {}),
+    valid: (n) => LISTED.test(n),
   });
   const out: T.ListEndpointsByPlatformApplicationResponse = {
-    Endpoints: rows.slice(0, PAGE).map((e) => ({ EndpointArn: arnOf(e, 'endpoint'), Attributes: e.doc.attributes })),
+    Endpoints: rows.map((e) => ({ EndpointArn: arnOf(e, 'endpoint'), Attributes: e.doc.attributes })),
   };
-  if (rows.length > PAGE) out.NextToken = Buffer.from(rows[PAGE - 1].name).toString('base64url');
+  if (next) out.NextToken = next;
   return out;
 }
 

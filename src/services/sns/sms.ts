@@ -11,6 +11,7 @@ import { modelErrors } from './generated/errors.js';
 import { SnsErrors } from './errors.js';
 import type { SnsService } from './service.js';
 import { required } from './topics.js';
+import { listPage, PAGE } from './paging.js';
 
 const SMS = 'sns.sms';
 const SANDBOX = 'sns.sms-sandbox';
@@ -23,7 +24,6 @@ const ATTRIBUTES = new Set([
   'DeliveryStatusSuccessSamplingRate',
   'UsageReportS3Bucket',
 ]);
-const PAGE = 100;
 
 interface Settings {
   attributes: Record<string, string>;
@@ -181,15 +181,15 @@ export async function listSMSSandboxPhoneNumbers(
 ): Promise<T.ListSMSSandboxPhoneNumbersResult> {
   const max = input.MaxResults ?? PAGE;
   if (!Number.isInteger(max) || max < 1 || max > PAGE) throw SnsErrors.invalid('MaxResults');
-  const after = input.NextToken === undefined ? undefined : Buffer.from(input.NextToken, 'base64url').toString();
-  const rows = await svc.resources.list<SandboxDoc>(SANDBOX, ctx.account, ctx.region, {
-    ...(after ? { after } : {}),
-    limit: max + 1,
+  const { rows, next } = await listPage<SandboxDoc>(svc, SANDBOX, ctx.account, ctx.region, {
+    ...(input.NextToken !== undefined ? { token: input.NextToken } : {}),
+    valid: (n) => E164.test(n),
+    size: max,
   });
   const out: T.ListSMSSandboxPhoneNumbersResult = {
-    PhoneNumbers: rows.slice(0, max).map((r) => ({ PhoneNumber: r.name, Status: r.doc.status })),
+    PhoneNumbers: rows.map((r) => ({ PhoneNumber: r.name, Status: r.doc.status })),
   };
-  if (rows.length > max) out.NextToken = Buffer.from(rows[max - 1].name).toString('base64url');
+  if (next) out.NextToken = next;
   return out;
 }
 

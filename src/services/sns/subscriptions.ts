@@ -15,6 +15,7 @@ import { topicArn } from './naming.js';
 import { SUBSCRIPTION, type SnsService, type SubscriptionDoc, type TopicDoc } from './service.js';
 import { checkSubscriptionAttribute, SUBSCRIPTION_ATTRIBUTES } from './subscription-attributes.js';
 import { findTopic, required } from './topics.js';
+import { listPage } from './paging.js';
 
 const PROTOCOLS = new Set(['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose']);
 /** protocols whose endpoint must confirm (the others are confirmed at once, as for AWS within one account) */
@@ -22,7 +23,6 @@ const CONFIRMED_BY_ENDPOINT = new Set(['http', 'https', 'email', 'email-json']);
 /** what FIFO topics deliver to */
 const FIFO_PROTOCOLS = new Set(['sqs', 'lambda', 'firehose']);
 const E164 = /^\+?[1-9]\d{1,14}$/;
-const PAGE = 100;
 
 export const subscriptionArn = (topic: Resource<unknown>, id: string) =>
   `${topicArn(topic.region, topic.account, topic.name)}:${id}`;
@@ -202,19 +202,17 @@ function summary(s: Resource<SubscriptionDoc>): T.Subscription {
   };
 }
 
-function page(rows: Resource<SubscriptionDoc>[]): { Subscriptions: T.Subscription[]; NextToken?: string } {
-  const out: { Subscriptions: T.Subscription[]; NextToken?: string } = {
-    Subscriptions: rows.slice(0, PAGE).map(summary),
-  };
-  if (rows.length > PAGE) out.NextToken = Buffer.from(rows[PAGE - 1].name).toString('base64url');
-  return out;
-}
+const SUBSCRIPTION_NAME = /^[A-Za-z0-9_.-]+:[0-9a-f-]{36}$/;
 
-function after(token: string | undefined): string | undefined {
-  if (token === undefined) return undefined;
-  const name = Buffer.from(token, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9_.-]+:[0-9a-f-]{36}$/.test(name)) throw SnsErrors.invalid('NextToken');
-  return name;
+async function page(svc: SnsService, account: string, region: string, token: string | undefined, prefix?: string) {
+  const { rows, next } = await listPage<SubscriptionDoc>(svc, SUBSCRIPTION, account, region, {
+    ...(prefix ? { prefix } : {}),
+    ...(token !== undefined ? { token } : {}),
+    valid: (name) => SUBSCRIPTION_NAME.test(name),
+  });
+  const out: { Subscriptions: T.Subscription[]; NextToken?: string } = { Subscriptions: rows.map(summary) };
+  if (next) out.NextToken = next;
+  return out;
 }
 
 export async function listSubscriptions(
@@ -222,12 +220,7 @@ export async function listSubscriptions(
   ctx: RequestContext,
   input: T.ListSubscriptionsInput,
 ): Promise<T.ListSubscriptionsResponse> {
-  const from = after(input.NextToken);
-  const rows = await svc.resources.list<SubscriptionDoc>(SUBSCRIPTION, ctx.account, ctx.region, {
-    ...(from ? { after: from } : {}),
-    limit: PAGE + 1,
-  });
-  return page(rows);
+  return page(svc, ctx.account, ctx.region, input.NextToken);
 }
 
 export async function listSubscriptionsByTopic(
@@ -236,13 +229,7 @@ export async function listSubscriptionsByTopic(
   input: T.ListSubscriptionsByTopicInput,
 ): Promise<T.ListSubscriptionsByTopicResponse> {
   const topic = await findTopic(svc, input.TopicArn);
-  const from = after(input.NextToken);
-  const rows = await svc.resources.list<SubscriptionDoc>(SUBSCRIPTION, topic.account, topic.region, {
-    prefix: `${topic.name}:`,
-    ...(from ? { after: from } : {}),
-    limit: PAGE + 1,
-  });
-  return page(rows);
+  return page(svc, topic.account, topic.region, input.NextToken, `${topic.name}:`);
 }
 
 export async function getSubscriptionAttributes(

@@ -6,7 +6,8 @@ import { SnsErrors } from './errors.js';
 import { parseTopicArn, topicArn, validTopicName } from './naming.js';
 import { TOPIC, type SnsService, type TopicDoc } from './service.js';
 import { subscriptionsOf } from './subscriptions.js';
-import { checkDeliveryPolicy } from './delivery-policy.js';
+import { checkDeliveryPolicy, DEFAULT_RETRY } from './delivery-policy.js';
+import { listPage } from './paging.js';
 
 /** The attributes CreateTopic and SetTopicAttributes take (FifoTopic only at creation). */
 const SETTABLE = new Set([
@@ -27,21 +28,10 @@ const SETTABLE = new Set([
   ]),
 ]);
 
-/** AWS's page size for ListTopics */
-const PAGE = 100;
-
 /** The default EffectiveDeliveryPolicy of a new topic, as AWS reports it. */
 export const DEFAULT_DELIVERY_POLICY = JSON.stringify({
   http: {
-    defaultHealthyRetryPolicy: {
-      minDelayTarget: 20,
-      maxDelayTarget: 20,
-      numRetries: 3,
-      numMaxDelayRetries: 0,
-      numNoDelayRetries: 0,
-      numMinDelayRetries: 0,
-      backoffFunction: 'linear',
-    },
+    defaultHealthyRetryPolicy: DEFAULT_RETRY,
     disableSubscriptionOverrides: false,
     defaultRequestPolicy: { headerContentType: 'text/plain; charset=UTF-8' },
   },
@@ -196,18 +186,12 @@ export async function listTopics(
   ctx: RequestContext,
   input: T.ListTopicsInput,
 ): Promise<T.ListTopicsResponse> {
-  let after: string | undefined;
-  if (input.NextToken !== undefined) {
-    after = Buffer.from(input.NextToken, 'base64url').toString('utf8');
-    if (!after || !validTopicName(after, after.endsWith('.fifo'))) throw SnsErrors.invalid('NextToken');
-  }
-  const rows = await svc.resources.list<TopicDoc>(TOPIC, ctx.account, ctx.region, {
-    ...(after ? { after } : {}),
-    limit: PAGE + 1,
+  const { rows, next } = await listPage<TopicDoc>(svc, TOPIC, ctx.account, ctx.region, {
+    ...(input.NextToken !== undefined ? { token: input.NextToken } : {}),
+    valid: (name) => validTopicName(name, name.endsWith('.fifo')),
   });
-  const page = rows.slice(0, PAGE);
-  const out: T.ListTopicsResponse = { Topics: page.map((t) => ({ TopicArn: topicArn(t.region, t.account, t.name) })) };
-  if (rows.length > PAGE) out.NextToken = Buffer.from(page[PAGE - 1].name).toString('base64url');
+  const out: T.ListTopicsResponse = { Topics: rows.map((t) => ({ TopicArn: topicArn(t.region, t.account, t.name) })) };
+  if (next) out.NextToken = next;
   return out;
 }
 
