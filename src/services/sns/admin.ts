@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ServiceError } from '../../kernel/errors.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { AdminRequest, AdminResult, AdminRoute } from '../definition.js';
-import { OUTBOX } from './fanout.js';
+import { OUTBOX } from './outbox.js';
 import type { SnsService } from './service.js';
 import { optOut } from './sms.js';
 import { confirmSubscription, unsubscribe } from './subscriptions.js';

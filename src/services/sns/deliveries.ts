@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Drain } from '../../delivery/drain.js';
 import type { Poster } from '../../delivery/http.js';
 import type { Job, LeaseRef } from '../../store/jobs/types.js';
-import type { ResourceKey } from '../../store/resources.js';
+import type { Resource, ResourceKey } from '../../store/resources.js';
 import {
   AWS_MANAGED_RETRY,
   CUSTOMER_MANAGED_RETRY,
@@ -19,7 +19,9 @@ import {
 } from './delivery-policy.js';
 import { confirmation, confirmationStringToSign, subscribeUrl, type Confirmation } from './envelope.js';
 import type { PublishRecord } from './messages.js';
-import type { SnsService, SubscriptionDoc, TopicDoc } from './service.js';
+import { TOPIC, type SnsService, type SubscriptionDoc, type TopicDoc } from './service.js';
+import { topicArn } from './naming.js';
+import { toOutbox } from './outbox.js';
 import type { Outcome } from './to-sqs.js';
 
 export const DELIVER_QUEUE = 'sns.deliver';
@@ -183,6 +185,47 @@ export class Deliveries {
     const policy = retryPolicyOf(d.protocol, undefined, undefined);
     if (ok || tried >= policy.numRetries) return void (await svc.jobs.ack(DELIVER_QUEUE, [lease]));
     await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.delayMs(policy, tried + 1), error);
+  }
+
+  /**
+   * Asks a new subscription's endpoint to confirm (or tells an HTTP/S endpoint it was removed):
+   * HTTP/S, and email with --smtp, as a retried job; email without SMTP into the outbox.
+   */
+  async requestConfirmation(
+    kind: Confirmation['type'],
+    sub: Resource<SubscriptionDoc>,
+    base: string,
+    mailing: boolean,
+  ) {
+    const email = sub.doc.protocol === 'email' || sub.doc.protocol === 'email-json';
+    if (email && kind !== 'SubscriptionConfirmation') return;
+    const topicName = sub.name.slice(0, sub.name.indexOf(':'));
+    const arnOfTopic = topicArn(sub.region, sub.account, topicName);
+    const topic = await this.h.svc.resources.get<TopicDoc>({
+      kind: TOPIC,
+      account: sub.account,
+      region: sub.region,
+      name: topicName,
+    });
+    const sv = topic?.doc.attributes.SignatureVersion === '2' ? '2' : '1';
+    const key = { kind: sub.kind, account: sub.account, region: sub.region, name: sub.name };
+    const job = this.confirmationJob(
+      kind,
+      { key, arn: `${arnOfTopic}:${sub.name.slice(topicName.length + 1)}`, doc: sub.doc },
+      arnOfTopic,
+      base,
+      sv,
+    );
+    if (!email || mailing) return this.enqueue([job], this.h.svc.clock.now());
+    if (job.k === 'c')
+      await toOutbox(this.h.svc, sub.account, sub.region, sub.doc.protocol, {
+        Endpoint: sub.doc.endpoint,
+        TopicArn: arnOfTopic,
+        Type: kind,
+        Message: job.c.message,
+        SubscribeURL: job.c.subscribeUrl,
+        Token: job.c.token,
+      });
   }
 
   /** The confirmation request a new HTTP/S subscription's endpoint gets. */

@@ -7,7 +7,7 @@
  * dead-letter queue, or drops it when there is none, as AWS does. Protocols Wharf cannot reach
  * yet (lambda, firehose until their issues; sms, mobile push, email without SMTP) go to an outbox.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { RequestContext } from '../../kernel/context.js';
 import { Drain } from '../../delivery/drain.js';
 import { createPoster, type Poster } from '../../delivery/http.js';
@@ -18,7 +18,6 @@ import { parseArn } from '../shared/arn.js';
 import { effectivePolicy } from './delivery-policy.js';
 import { Deliveries, HTTP_TIMEOUT_MS, type DeliveryJob } from './deliveries.js';
 import {
-  isoTime,
   notification,
   notificationParts,
   notificationStringToSign,
@@ -27,23 +26,19 @@ import {
   type EnvelopeParts,
   type Signed,
 } from './envelope.js';
-import { SnsErrors } from './errors.js';
 import { TopicFilter } from './filter.js';
-import type * as T from './generated/types.js';
-import { checkMessage, type Published, type PublishRecord } from './messages.js';
+import type { Published, PublishRecord } from './messages.js';
 import { topicArn } from './naming.js';
 import { TOPIC, type SnsService, type SubscriptionDoc, type TopicDoc } from './service.js';
 import { Signer } from './signing.js';
 import { subscriptionsOf } from './subscriptions.js';
+import { toOutbox } from './outbox.js';
 import { sendToQueue, type Outcome, type QueueCopy } from './to-sqs.js';
 
 export const PUBLISH_QUEUE = 'sns.publish';
-/** the resource kind of outbox entries: `<protocol>/<time>-<id>` */
-export const OUTBOX = 'sns.outbox';
 /** how long a cached subscriber list is trusted without the topic's version changing (a node that crashed mid-write) */
 const CACHE_MS = 10_000;
 const LEASE_MS = 30_000;
-const E164 = /^\+?[1-9]\d{1,14}$/;
 const AGENT = 'Amazon Simple Notification Service Agent';
 /** AWS: a FIFO topic drops a message whose deduplication id it saw in the last 5 minutes */
 const DEDUP_WINDOW_MS = 5 * 60_000;
@@ -119,8 +114,9 @@ export class Fanout {
       jitter: o.jitter ?? 0.1,
     });
     svc.confirmations = {
-      request: (sub, base) => this.confirmationFor('SubscriptionConfirmation', sub, base),
-      unsubscribed: (sub, base) => this.confirmationFor('UnsubscribeConfirmation', sub, base),
+      request: (sub, base) => this.deliveries.requestConfirmation('SubscriptionConfirmation', sub, base, !!this.mailer),
+      unsubscribed: (sub, base) =>
+        this.deliveries.requestConfirmation('UnsubscribeConfirmation', sub, base, !!this.mailer),
     };
   }
 
@@ -310,7 +306,7 @@ export class Fanout {
     rec: PublishRecord,
     m: Published,
   ): Promise<Outcome> {
-    await this.toOutbox(topic.account, topic.region, sub.doc.protocol, {
+    await toOutbox(this.svc, topic.account, topic.region, sub.doc.protocol, {
       SubscriptionArn: sub.arn,
       Endpoint: sub.doc.endpoint,
       TopicArn: rec.topic,
@@ -423,67 +419,6 @@ export class Fanout {
     }
     const [o] = await sendToQueue(this.svc, arn, rec.base, copies, this.o.onError);
     if (o && !o.ok) this.o.onError(new Error(`dead-letter queue ${arn} refused a copy: ${o.error}`));
-  }
-
-  private async confirmationFor(
-    kind: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
-    sub: Resource<SubscriptionDoc>,
-    base: string,
-  ) {
-    const topicName = sub.name.slice(0, sub.name.indexOf(':'));
-    const arnOfTopic = topicArn(sub.region, sub.account, topicName);
-    const arn = `${arnOfTopic}:${sub.name.slice(topicName.length + 1)}`;
-    const topic = await this.svc.resources.get<TopicDoc>({
-      kind: TOPIC,
-      account: sub.account,
-      region: sub.region,
-      name: topicName,
-    });
-    const sv = topic?.doc.attributes.SignatureVersion === '2' ? '2' : '1';
-    if (sub.doc.protocol === 'http' || sub.doc.protocol === 'https') {
-      const key = { kind: sub.kind, account: sub.account, region: sub.region, name: sub.name };
-      const job = this.deliveries.confirmationJob(kind, { key, arn, doc: sub.doc }, arnOfTopic, base, sv);
-      return this.deliveries.enqueue([job], this.svc.clock.now());
-    }
-    // email and email-json: mailed with --smtp (retried as SMTP deliveries are), else the
-    // confirmation waits in the outbox with its SubscribeURL
-    if (kind === 'SubscriptionConfirmation' && this.mailer) {
-      const job = this.deliveries.confirmationJob(kind, { key: sub, arn, doc: sub.doc }, arnOfTopic, base, sv);
-      return this.deliveries.enqueue([job], this.svc.clock.now());
-    }
-    if (kind === 'SubscriptionConfirmation') {
-      const job = this.deliveries.confirmationJob(kind, { key: sub, arn, doc: sub.doc }, arnOfTopic, base, sv);
-      if (job.k === 'c')
-        await this.toOutbox(sub.account, sub.region, sub.doc.protocol, {
-          Endpoint: sub.doc.endpoint,
-          TopicArn: arnOfTopic,
-          Type: kind,
-          Message: job.c.message,
-          SubscribeURL: job.c.subscribeUrl,
-          Token: job.c.token,
-        });
-    }
-  }
-
-  /** Publish to a phone number: checked, then kept in the SMS outbox (GET /_wharf/sns/outbox). */
-  async sms(ctx: RequestContext, input: T.PublishInput): Promise<T.PublishResponse> {
-    const phone = input.PhoneNumber ?? '';
-    if (!E164.test(phone)) throw SnsErrors.invalid(`PhoneNumber Reason: ${phone} is not valid to publish to`);
-    const [m] = checkMessage({ ...input }, { fifo: false, contentBasedDedup: false });
-    await this.toOutbox(ctx.account, ctx.region, 'sms', {
-      PhoneNumber: phone,
-      MessageId: m.id,
-      Message: textFor(m, 'sms'),
-      ...(m.attrs ? { MessageAttributes: m.attrs } : {}),
-    });
-    return { MessageId: m.id };
-  }
-
-  /** Keeps what Wharf does not send itself where tests and the console can read it. */
-  async toOutbox(account: string, region: string, protocol: string, doc: Record<string, unknown>): Promise<void> {
-    const now = this.svc.clock.now();
-    const name = `${protocol}/${String(now).padStart(15, '0')}-${randomUUID()}`;
-    await this.svc.resources.put({ kind: OUTBOX, account, region, name }, { ...doc, Timestamp: isoTime(now) }, { now });
   }
 
   /** A topic was deleted: its cached subscribers go. */

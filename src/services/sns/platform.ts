@@ -14,6 +14,7 @@ import { textFor } from './envelope.js';
 import { checkMessage } from './messages.js';
 import type { SnsService } from './service.js';
 import { required } from './topics.js';
+import { toOutbox } from './outbox.js';
 import { listPage } from './paging.js';
 
 const APP = 'sns.platform-app';
@@ -253,7 +254,7 @@ export async function publishToEndpoint(svc: SnsService, input: T.PublishInput):
   if (e.doc.attributes.Enabled === 'false') throw modelErrors.EndpointDisabledException('Endpoint is disabled');
   const [m] = checkMessage({ ...input }, { fifo: false, contentBasedDedup: false });
   const platform = key.name.split('/')[0];
-  await svc.fanout.toOutbox(e.account, e.region, 'application', {
+  await toOutbox(svc, e.account, e.region, 'application', {
     EndpointArn: arnOf(e, 'endpoint'),
     MessageId: m.id,
     Message: textFor(m, platform),

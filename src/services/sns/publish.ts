@@ -8,6 +8,7 @@ import { checkMessage, MAX_MESSAGE_BYTES, type Published, type TopicFacts } from
 import type { SnsService, TopicDoc } from './service.js';
 import { findTopic } from './topics.js';
 import { isEndpointArn, publishToEndpoint } from './platform.js';
+import { publishToPhone } from './sms.js';
 import { ServiceError } from '../../kernel/errors.js';
 
 const BATCH_ID = /^[A-Za-z0-9_-]{1,80}$/;
@@ -19,7 +20,7 @@ const facts = (t: Resource<TopicDoc>): TopicFacts => ({
 
 export async function publish(svc: SnsService, ctx: RequestContext, input: T.PublishInput): Promise<T.PublishResponse> {
   if (input.PhoneNumber !== undefined && input.TopicArn === undefined && input.TargetArn === undefined)
-    return svc.fanout.sms(ctx, input);
+    return publishToPhone(svc, ctx, input);
   if (input.TopicArn === undefined && isEndpointArn(input.TargetArn)) return publishToEndpoint(svc, input);
   const arn = input.TopicArn ?? input.TargetArn;
   if (arn === undefined || arn === '')

@@ -11,6 +11,9 @@ import { modelErrors } from './generated/errors.js';
 import { SnsErrors } from './errors.js';
 import type { SnsService } from './service.js';
 import { required } from './topics.js';
+import { E164 as ANY_E164, toOutbox } from './outbox.js';
+import { textFor } from './envelope.js';
+import { checkMessage } from './messages.js';
 import { listPage, PAGE } from './paging.js';
 
 const SMS = 'sns.sms';
@@ -141,7 +144,7 @@ export async function createSMSSandboxPhoneNumber(
   const doc: SandboxDoc = { status: 'Pending', otp, language: input.LanguageCode ?? 'en-US' };
   await svc.resources.put(sandboxKey(ctx, phone), doc, { now: svc.clock.now() });
   // the one-time password goes where every SMS goes
-  await svc.fanout.toOutbox(ctx.account, ctx.region, 'sms', {
+  await toOutbox(svc, ctx.account, ctx.region, 'sms', {
     PhoneNumber: phone,
     Message: `Your one-time password to verify this phone number for Amazon SNS is ${otp}`,
   });
@@ -207,4 +210,22 @@ export async function listOriginationNumbers(
     throw modelErrors.ValidationException('MaxResults must be between 1 and 30');
   // Wharf owns no origination numbers
   return { PhoneNumbers: [] };
+}
+
+/** Publish to a phone number: checked, then kept in the SMS outbox. */
+export async function publishToPhone(
+  svc: SnsService,
+  ctx: RequestContext,
+  input: T.PublishInput,
+): Promise<T.PublishResponse> {
+  const phone = input.PhoneNumber ?? '';
+  if (!ANY_E164.test(phone)) throw SnsErrors.invalid(`PhoneNumber Reason: ${phone} is not valid to publish to`);
+  const [m] = checkMessage({ ...input }, { fifo: false, contentBasedDedup: false });
+  await toOutbox(svc, ctx.account, ctx.region, 'sms', {
+    PhoneNumber: phone,
+    MessageId: m.id,
+    Message: textFor(m, 'sms'),
+    ...(m.attrs ? { MessageAttributes: m.attrs } : {}),
+  });
+  return { MessageId: m.id };
 }

@@ -16,13 +16,13 @@ import { SUBSCRIPTION, type SnsService, type SubscriptionDoc, type TopicDoc } fr
 import { checkSubscriptionAttribute, SUBSCRIPTION_ATTRIBUTES } from './subscription-attributes.js';
 import { findTopic, required } from './topics.js';
 import { listPage } from './paging.js';
+import { E164 } from './outbox.js';
 
 const PROTOCOLS = new Set(['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose']);
 /** protocols whose endpoint must confirm (the others are confirmed at once, as for AWS within one account) */
 const CONFIRMED_BY_ENDPOINT = new Set(['http', 'https', 'email', 'email-json']);
 /** what FIFO topics deliver to */
 const FIFO_PROTOCOLS = new Set(['sqs', 'lambda', 'firehose']);
-const E164 = /^\+?[1-9]\d{1,14}$/;
 
 export const subscriptionArn = (topic: Resource<unknown>, id: string) =>
   `${topicArn(topic.region, topic.account, topic.name)}:${id}`;
