@@ -125,7 +125,8 @@ export class Deliveries {
 
   private delayMs(p: RetryPolicy, retry: number): number {
     const s = retryDelay(p, retry);
-    return Math.max(0, s * 1000 * (1 + (Math.random() * 2 - 1) * this.jitter));
+    // whole milliseconds: the stores keep due times as integers
+    return Math.max(0, Math.round(s * 1000 * (1 + (Math.random() * 2 - 1) * this.jitter)));
   }
 
   private async run(job: Job, now: number): Promise<void> {

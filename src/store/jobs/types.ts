@@ -16,7 +16,7 @@ export interface NewJob {
   /** unique within the queue; a random id when absent. Enqueueing an id that exists replaces nothing and is reported. */
   id?: string;
   payload: Buffer;
-  /** when it may first be leased */
+  /** when it may first be leased (epoch ms, a whole number: PostgreSQL keeps it as a bigint) */
   dueAt: number;
 }
 
