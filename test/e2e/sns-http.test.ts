@@ -203,6 +203,28 @@ describe('SNS delivery to HTTP endpoints', () => {
     expect(JSON.parse(dead.Body!)).toMatchObject({ Type: 'Notification', MessageId: p.MessageId, Message: 'doomed' });
   });
 
+  it("spaces deliveries by the throttlePolicy's maxReceivesPerSecond", async () => {
+    const [e, url] = await endpoint();
+    const { TopicArn } = await client.send(new sns.CreateTopicCommand({ Name: 'throttled' }));
+    await confirmed(TopicArn!, e, url, {
+      DeliveryPolicy: JSON.stringify({ throttlePolicy: { maxReceivesPerSecond: 2 } }),
+    });
+    const t0 = clock.now();
+    await client.send(
+      new sns.PublishBatchCommand({
+        TopicArn,
+        PublishBatchRequestEntries: [0, 1, 2, 3].map((i) => ({ Id: `m${i}`, Message: `n${i}` })),
+      }),
+    );
+    await e.until(2);
+    for (let n = 3; n <= 5; n++) {
+      await expect.poll(() => wharf.stores.jobs.nextDueAt('sns.deliver', clock.now())).toBe(t0 + (n - 2) * 500);
+      clock.advance(500);
+      await e.until(n);
+    }
+    expect(e.hits.slice(1).map((h) => h.at - t0)).toEqual([0, 500, 1000, 1500]);
+  });
+
   it('counts a 4xx answer as delivered', async () => {
     const [e, url] = await endpoint();
     const { TopicArn } = await client.send(new sns.CreateTopicCommand({ Name: 'four-oh-four' }));

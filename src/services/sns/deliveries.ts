@@ -97,12 +97,16 @@ export class Deliveries {
     });
   }
 
-  async enqueue(jobs: DeliveryJob[], dueAt: number): Promise<void> {
+  /** Adds delivery jobs, all due at `dueAt` or each at its own time. */
+  async enqueue(jobs: DeliveryJob[], dueAt: number | number[]): Promise<void> {
     if (!jobs.length) return;
     const now = this.h.svc.clock.now();
     await this.h.svc.jobs.enqueue(
       DELIVER_QUEUE,
-      jobs.map((j) => ({ payload: Buffer.from(JSON.stringify(j)), dueAt })),
+      jobs.map((j, i) => ({
+        payload: Buffer.from(JSON.stringify(j)),
+        dueAt: typeof dueAt === 'number' ? dueAt : dueAt[i],
+      })),
       now,
     );
   }

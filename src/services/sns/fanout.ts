@@ -77,6 +77,8 @@ export class Fanout {
   private readonly cache = new Map<string, Cached>();
   private signer?: Promise<Signer>;
   private seq = 0;
+  /** throttled subscriptions: when each may next receive (ms) */
+  private readonly slots = new Map<string, number>();
   private seqAt = 0;
   readonly publishes: Drain;
   readonly deliveries: Deliveries;
@@ -235,7 +237,9 @@ export class Fanout {
       const key: ResourceKey = { kind: TOPIC, account: t.account, region: t.region, name: t.resource };
       const loaded = await this.loadKey(key);
       const later: DeliveryJob[] = [];
+      const laterAt: number[] = [];
       const retry: DeliveryJob[] = [];
+      const start = this.svc.clock.now();
       if (loaded) {
         const byId = new Map(loaded.subs.map((s) => [s.id, s]));
         const sigs = new Map<string, EnvelopeParts>();
@@ -247,7 +251,10 @@ export class Fanout {
             const msgs = rec.msgs.filter((m) => !m.to || m.to.includes(i));
             const one = (m: Published): PublishRecord => ({ ...rec, subs: [id], msgs: [{ ...m, to: undefined }] });
             if (sub.doc.protocol !== 'sqs') {
-              for (const m of msgs) later.push({ k: 'n', topic: key, rec: one(m), tried: 0 });
+              for (const m of msgs) {
+                later.push({ k: 'n', topic: key, rec: one(m), tried: 0 });
+                laterAt.push(this.slot(sub, loaded.topic.doc, start));
+              }
               return;
             }
             const outcomes = await this.toSqs(sub, rec, msgs, sigs);
@@ -261,13 +268,27 @@ export class Fanout {
         );
       }
       const now = this.svc.clock.now();
-      await this.deliveries.enqueue(later, now);
+      await this.deliveries.enqueue(later, laterAt);
       // AWS-managed endpoints: the first retries come at once
       await this.deliveries.enqueue(retry, now);
       // FIFO: the record stays as the deduplication entry until the window closes
       if (rec.fifo) await this.svc.jobs.retry(PUBLISH_QUEUE, lease, job.enqueuedAt + DEDUP_WINDOW_MS, DELIVERED);
       else await this.svc.jobs.ack(PUBLISH_QUEUE, [lease]);
     }
+  }
+
+  /**
+   * When a new copy to an HTTP/S subscription may go: now, or, with a throttlePolicy, the next of
+   * its maxReceivesPerSecond slots (kept per node: a cluster of N nodes allows N times the rate).
+   */
+  private slot(sub: Subscriber, topic: TopicDoc, now: number): number {
+    if (sub.doc.protocol !== 'http' && sub.doc.protocol !== 'https') return now;
+    const rate = effectivePolicy(topic, sub.doc).throttlePolicy?.maxReceivesPerSecond;
+    if (!rate) return now;
+    const at = Math.max(now, this.slots.get(sub.arn) ?? 0);
+    this.slots.set(sub.arn, at + 1000 / rate);
+    if (this.slots.size > 100_000) this.slots.clear();
+    return Math.ceil(at);
   }
 
   /** One attempt at the one message of a cut-down record, for its one subscription. */
