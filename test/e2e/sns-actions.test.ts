@@ -7,8 +7,7 @@ import * as sns from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
-import { snsClient } from '../helpers/sns.js';
-import { runTool } from '../helpers/proc.js';
+import { awsSns, boto3, snsClient } from '../helpers/sns.js';
 import { sdkFailure } from '../helpers/sdk.js';
 
 describe('SNS permissions, platform, SMS and data-protection actions', () => {
@@ -221,17 +220,8 @@ describe('SNS permissions, platform, SMS and data-protection actions', () => {
   });
 
   it('speaks to boto3 and the AWS CLI', async () => {
-    const env = {
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_MAX_ATTEMPTS: '1',
-    };
-    const py = await runTool(
-      '/usr/bin/python3',
-      [
-        '-c',
-        `import boto3,json
+    const py = await boto3(
+      `import boto3,json
 c=boto3.client('sns',endpoint_url='${wharf.endpoint}')
 t=c.create_topic(Name='boto-actions')['TopicArn']
 c.add_permission(TopicArn=t,Label='l',AWSAccountId=['111111111111'],ActionName=['Publish'])
@@ -248,20 +238,10 @@ print(json.dumps([c.get_data_protection_policy(ResourceArn=t)['DataProtectionPol
   c.get_sms_sandbox_account_status()['IsInSandbox'], bool(m)]))
 c.delete_endpoint(EndpointArn=e)
 c.delete_platform_application(PlatformApplicationArn=a)`,
-      ],
-      env,
     );
     expect(py.stderr).toBe('');
     expect(JSON.parse(py.stdout)).toEqual(['{}', 1, 'Promotional', false, false, true]);
-    const cli = async (...args: string[]) => {
-      const r = await runTool(
-        '/usr/bin/aws',
-        ['--endpoint-url', wharf.endpoint, 'sns', ...args, '--output', 'json'],
-        env,
-      );
-      expect(r.stderr).toBe('');
-      return r.stdout ? JSON.parse(r.stdout) : undefined;
-    };
+    const cli = (...args: string[]) => awsSns(wharf.endpoint, ...args);
     expect((await cli('list-platform-applications')).PlatformApplications).toEqual([]);
     expect((await cli('get-sms-attributes')).attributes.DefaultSMSType).toBe('Promotional');
     expect((await cli('list-phone-numbers-opted-out')).phoneNumbers).toEqual([]);

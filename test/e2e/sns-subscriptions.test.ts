@@ -8,9 +8,8 @@ import * as sns from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
-import { runTool } from '../helpers/proc.js';
 import { sdkFailure } from '../helpers/sdk.js';
-import { snsKit, type SnsKit } from '../helpers/sns.js';
+import { awsSns, boto3, snsKit, type SnsKit } from '../helpers/sns.js';
 
 const Q = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 
@@ -309,17 +308,8 @@ describe('SNS subscriptions', () => {
   });
 
   it('speaks to boto3 and the AWS CLI', async () => {
-    const env = {
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_MAX_ATTEMPTS: '1',
-    };
-    const py = await runTool(
-      '/usr/bin/python3',
-      [
-        '-c',
-        `import boto3,json
+    const py = await boto3(
+      `import boto3,json
 c=boto3.client('sns',endpoint_url='${wharf.endpoint}')
 t=c.create_topic(Name='boto-subs')['TopicArn']
 s=c.subscribe(TopicArn=t,Protocol='sqs',Endpoint='${Q('boto')}',Attributes={'RawMessageDelivery':'true'},ReturnSubscriptionArn=True)['SubscriptionArn']
@@ -329,22 +319,12 @@ l=c.list_subscriptions_by_topic(TopicArn=t)['Subscriptions']
 m=c.list_subscriptions()['Subscriptions']
 c.unsubscribe(SubscriptionArn=s)
 print(json.dumps([s,a['RawMessageDelivery'],a['FilterPolicy'],len(l),s in [x['SubscriptionArn'] for x in m],len(c.list_subscriptions_by_topic(TopicArn=t)['Subscriptions'])]))`,
-      ],
-      env,
     );
     expect(py.stderr).toBe('');
     const [arn, raw, policy, n, listed, left] = JSON.parse(py.stdout);
     expect(arn).toMatch(/:boto-subs:/);
     expect([raw, policy, n, listed, left]).toEqual(['true', '{"x":["y"]}', 1, true, 0]);
-    const cli = async (...args: string[]) => {
-      const r = await runTool(
-        '/usr/bin/aws',
-        ['--endpoint-url', wharf.endpoint, 'sns', ...args, '--output', 'json'],
-        env,
-      );
-      expect(r.stderr).toBe('');
-      return r.stdout ? JSON.parse(r.stdout) : undefined;
-    };
+    const cli = (...args: string[]) => awsSns(wharf.endpoint, ...args);
     const t = (await cli('create-topic', '--name', 'cli-subs')).TopicArn;
     const sub = (await cli('subscribe', '--topic-arn', t, '--protocol', 'sqs', '--notification-endpoint', Q('cli')))
       .SubscriptionArn;

@@ -7,8 +7,7 @@ import * as sns from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Wharf } from '../../src/index.js';
 import { withWharf } from '../helpers/sqs.js';
-import { snsClient } from '../helpers/sns.js';
-import { runTool } from '../helpers/proc.js';
+import { awsSns, boto3, snsClient } from '../helpers/sns.js';
 import { sdkFailure } from '../helpers/sdk.js';
 
 describe('SNS topics', () => {
@@ -228,17 +227,8 @@ describe('SNS topics', () => {
   });
 
   it('speaks to boto3 and the AWS CLI', async () => {
-    const env = {
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_MAX_ATTEMPTS: '1',
-    };
-    const py = await runTool(
-      '/usr/bin/python3',
-      [
-        '-c',
-        `import boto3,json
+    const py = await boto3(
+      `import boto3,json
 c=boto3.client('sns',endpoint_url='${wharf.endpoint}')
 a=c.create_topic(Name='from-boto3')['TopicArn']
 print(json.dumps([a,c.get_topic_attributes(TopicArn=a)['Attributes']['TopicArn']]))
@@ -246,20 +236,13 @@ try:
   c.get_topic_attributes(TopicArn=a+'x')
 except c.exceptions.NotFoundException as e:
   print(e.response['Error']['Code'])`,
-      ],
-      env,
     );
     expect(py.code).toBe(0);
     const [arn, echoed] = JSON.parse(py.stdout.split('\n')[0]);
     expect(arn).toBe('arn:aws:sns:us-east-1:000000000000:from-boto3');
     expect(echoed).toBe(arn);
     expect(py.stdout.split('\n')[1]).toBe('NotFound');
-    const cli = await runTool(
-      '/usr/bin/aws',
-      ['--endpoint-url', wharf.endpoint, 'sns', 'list-topics', '--output', 'json'],
-      env,
-    );
-    expect(cli.code).toBe(0);
-    expect(JSON.parse(cli.stdout).Topics.map((t: { TopicArn: string }) => t.TopicArn)).toContain(arn);
+    const listed = await awsSns(wharf.endpoint, 'list-topics');
+    expect(listed.Topics.map((t: { TopicArn: string }) => t.TopicArn)).toContain(arn);
   });
 });

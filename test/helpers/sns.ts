@@ -2,6 +2,7 @@
 import * as sns from '@aws-sdk/client-sns';
 import * as sqs from '@aws-sdk/client-sqs';
 import type { Wharf } from '../../src/index.js';
+import { runTool, type Run } from './proc.js';
 
 export interface SnsKit {
   sns: sns.SNSClient;
@@ -63,4 +64,28 @@ export function snsKit(wharf: Wharf, region = 'us-east-1', accessKeyId = 'test')
       q.destroy();
     },
   };
+}
+
+/** What boto3 and the AWS CLI get in their environment: any credentials, one attempt. */
+const TOOL_ENV = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_MAX_ATTEMPTS: '1',
+};
+
+/** Runs a boto3 script (Debian's python3) with the tools' environment. */
+export function boto3(script: string): Promise<Run> {
+  return runTool('/usr/bin/python3', ['-c', script], TOOL_ENV);
+}
+
+/**
+ * Runs `aws sns <args> --output json` (Debian's AWS CLI) against Wharf: the parsed answer, or
+ * undefined when it printed nothing. Throws when the CLI failed or wrote anything to stderr.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function awsSns(endpoint: string, ...args: string[]): Promise<any> {
+  const r = await runTool('/usr/bin/aws', ['--endpoint-url', endpoint, 'sns', ...args, '--output', 'json'], TOOL_ENV);
+  if (r.code !== 0 || r.stderr !== '') throw new Error(`aws sns ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout ? JSON.parse(r.stdout) : undefined;
 }
