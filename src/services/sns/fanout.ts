@@ -53,6 +53,8 @@ interface Subscriber {
   key: ResourceKey;
   doc: SubscriptionDoc;
   raw: boolean;
+  /** HTTP/S: the effective delivery policy (from the topic and subscription at this version) */
+  policy?: ReturnType<typeof effectivePolicy>;
 }
 
 interface Cached {
@@ -151,13 +153,16 @@ export class Fanout {
       if (s.doc.pending) continue;
       const a = s.doc.attributes;
       const id = s.name.slice(s.name.indexOf(':') + 1);
+      const arn = `${topicArn(topic.region, topic.account, topic.name)}:${id}`;
+      const http = s.doc.protocol === 'http' || s.doc.protocol === 'https';
       subs.push({
         id,
-        arn: `${topicArn(topic.region, topic.account, topic.name)}:${id}`,
-        token: this.unsubscribeToken(`${topicArn(topic.region, topic.account, topic.name)}:${id}`),
+        arn,
+        token: this.unsubscribeToken(arn),
         key: { kind: s.kind, account: s.account, region: s.region, name: s.name },
         doc: s.doc,
         raw: a.RawMessageDelivery === 'true',
+        ...(http ? { policy: effectivePolicy(topic.doc, s.doc) } : {}),
       });
     }
     if (this.cache.size > 10_000) this.cache.clear();
@@ -253,7 +258,7 @@ export class Fanout {
             if (sub.doc.protocol !== 'sqs') {
               for (const m of msgs) {
                 later.push({ k: 'n', topic: key, rec: one(m), tried: 0 });
-                laterAt.push(this.slot(sub, loaded.topic.doc, start));
+                laterAt.push(this.slot(sub, start));
               }
               return;
             }
@@ -281,9 +286,8 @@ export class Fanout {
    * When a new copy to an HTTP/S subscription may go: now, or, with a throttlePolicy, the next of
    * its maxReceivesPerSecond slots (kept per node: a cluster of N nodes allows N times the rate).
    */
-  private slot(sub: Subscriber, topic: TopicDoc, now: number): number {
-    if (sub.doc.protocol !== 'http' && sub.doc.protocol !== 'https') return now;
-    const rate = effectivePolicy(topic, sub.doc).throttlePolicy?.maxReceivesPerSecond;
+  private slot(sub: Subscriber, now: number): number {
+    const rate = sub.policy?.throttlePolicy?.maxReceivesPerSecond;
     if (!rate) return now;
     const at = Math.max(now, this.slots.get(sub.arn) ?? 0);
     this.slots.set(sub.arn, at + 1000 / rate);
@@ -304,7 +308,7 @@ export class Fanout {
         break;
       case 'http':
       case 'https':
-        outcome = await this.toHttp(sub, loaded.topic.doc, rec, m);
+        outcome = await this.toHttp(sub, rec, m);
         break;
       case 'email':
       case 'email-json':
@@ -373,10 +377,9 @@ export class Fanout {
     return sendToQueue(this.svc, sub.doc.endpoint, rec.base, copies, this.o.onError);
   }
 
-  private async toHttp(sub: Subscriber, topic: TopicDoc, rec: PublishRecord, m: Published): Promise<Outcome> {
-    const policy = effectivePolicy(topic, sub.doc);
+  private async toHttp(sub: Subscriber, rec: PublishRecord, m: Published): Promise<Outcome> {
     const headers: Record<string, string> = {
-      'content-type': policy.requestPolicy.headerContentType ?? 'text/plain; charset=UTF-8',
+      'content-type': sub.policy?.requestPolicy.headerContentType ?? 'text/plain; charset=UTF-8',
       'user-agent': AGENT,
       'x-amz-sns-message-type': 'Notification',
       'x-amz-sns-message-id': m.id,
