@@ -359,8 +359,7 @@ describe('SNS FIFO deduplication', () => {
       );
       expect((await kit.drain(q.url, 3)).map((m) => m.Body)).toEqual(['a', 'body', 'batch-new']);
       clock.advance(5 * 60_000 + 1);
-      // the window closed: the id is new again
-      await expect.poll(async () => (await wharf.stores.jobs.counts('sns.publish', clock.now())).delayed).toBe(0);
+      // the window closed: the id is new again, whether or not the old record was swept yet
       await pub('again', 'g1', 'same');
       expect((await kit.drain(q.url, 1)).map((m) => m.Body)).toEqual(['again']);
     } finally {

@@ -118,6 +118,62 @@ export function jobsConformance(f: StoreFactory): void {
       expect(await jobs.counts(Q, T0)).toMatchObject({ leased: 2 });
     });
 
+    it('replaces a job held for its id once its window closed, only with the same mark', async () => {
+      const M = 'kept for deduplication';
+      await jobs.enqueue(Q, [{ id: 'w', payload: p('old'), dueAt: T0 }], T0);
+      const [first] = await jobs.lease(Q, 1, 1000, T0);
+      await jobs.retry(Q, ref(first!), T0 + 100, M);
+      // the window is open: a duplicate, with the mark or without
+      expect(
+        (await jobs.enqueue(Q, [{ id: 'w', payload: p('x'), dueAt: T0 + 50 }], T0 + 50, { expiredMark: M }))[0]!
+          .duplicate,
+      ).toBe(true);
+      // closed: without the mark still a duplicate, with another mark too
+      expect((await jobs.enqueue(Q, [{ id: 'w', payload: p('x'), dueAt: T0 + 100 }], T0 + 100))[0]!.duplicate).toBe(
+        true,
+      );
+      expect(
+        (await jobs.enqueue(Q, [{ id: 'w', payload: p('x'), dueAt: T0 + 100 }], T0 + 100, { expiredMark: 'other' }))[0]!
+          .duplicate,
+      ).toBe(true);
+      // the pass that would remove it holds it now; the new job replaces it even so
+      const [sweep] = await jobs.lease(Q, 1, 1000, T0 + 100);
+      expect(sweep!.lastError).toBe(M);
+      const again = await jobs.enqueue(
+        Q,
+        [
+          { id: 'w', payload: p('new'), dueAt: T0 + 100 },
+          { id: 'w', payload: p('twice'), dueAt: T0 + 100 },
+        ],
+        T0 + 100,
+        { expiredMark: M },
+      );
+      expect(again.map((x) => x.duplicate)).toEqual([false, true]);
+      // the sweep's lease no longer answers for the job
+      expect(await jobs.ack(Q, [ref(sweep!)])).toEqual([false]);
+      const [fresh] = await jobs.lease(Q, 5, 1000, T0 + 100);
+      expect([fresh!.payload.toString(), fresh!.lastError, fresh!.enqueuedAt]).toEqual(['new', undefined, T0 + 100]);
+      expect(fresh!.attempts).toBeGreaterThan(sweep!.attempts);
+      expect(await jobs.ack(Q, [ref(fresh!)])).toEqual([true]);
+      // a dead job keeps its id whatever its reason says
+      await jobs.enqueue(Q, [{ id: 'd', payload: p('d'), dueAt: T0 }], T0);
+      const [d] = await jobs.lease(Q, 1, 1000, T0);
+      await jobs.deadLetter(Q, ref(d!), M);
+      expect(
+        (await jobs.enqueue(Q, [{ id: 'd', payload: p('x'), dueAt: T0 }], T0 + 200, { expiredMark: M }))[0]!.duplicate,
+      ).toBe(true);
+      if (f.reopen) {
+        await jobs.enqueue(Q, [{ id: 'r', payload: p('r1'), dueAt: T0 }], T0);
+        const [r] = await jobs.lease(Q, 1, 1000, T0);
+        await jobs.retry(Q, ref(r!), T0 + 100, M);
+        await jobs.enqueue(Q, [{ id: 'r', payload: p('r2'), dueAt: T0 + 300 }], T0 + 300, { expiredMark: M });
+        stores = await f.reopen(stores);
+        jobs = stores.jobs;
+        const kept = await jobs.inspect(Q, T0 + 300, { limit: 10 });
+        expect(kept.filter((j) => j.id === 'r').map((j) => j.payload.toString())).toEqual(['r2']);
+      }
+    });
+
     it('says when the next job is ready', async () => {
       expect(await jobs.nextDueAt(Q, T0)).toBeUndefined();
       await jobs.enqueue(Q, [{ id: 'x', payload: p('X'), dueAt: T0 + 100 }], T0);

@@ -219,7 +219,8 @@ export class Fanout {
       payload: Buffer.from(JSON.stringify({ ...rec, msgs: [m] })),
       dueAt: now,
     }));
-    await this.svc.jobs.enqueue(PUBLISH_QUEUE, jobs, now);
+    // a record whose window closed may be waiting for its sweep: a new message replaces it
+    await this.svc.jobs.enqueue(PUBLISH_QUEUE, jobs, now, { expiredMark: DELIVERED });
   }
 
   /** FIFO sequence numbers: 20 digits, increasing (the time, then a counter within the millisecond). */

@@ -10,7 +10,7 @@ import { segmentOf, type SegmentLog } from '../log/segment-log.js';
 import { Upkeep, type LogModule } from '../log/upkeep.js';
 import type { StoreModule } from '../kernel.js';
 import { TimeHeap } from '../structures.js';
-import type { DurableQueues, Job, JobCounts, JobState, LeaseRef, NewJob } from './types.js';
+import type { DurableQueues, EnqueueOptions, Job, JobCounts, JobState, LeaseRef, NewJob } from './types.js';
 
 const T = { ENQ: 1, STATE: 2, DEL: 3, PURGE: 4, RESET: 5 } as const;
 const LEASED = 1;
@@ -202,14 +202,39 @@ export class LogJobs implements DurableQueues, LogModule {
 
   // ── DurableQueues ─────────────────────────────────────────────────────────
 
-  async enqueue(queue: string, jobs: NewJob[], now: number): Promise<{ id: string; duplicate: boolean }[]> {
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    now: number,
+    opts: EnqueueOptions = {},
+  ): Promise<{ id: string; duplicate: boolean }[]> {
     const q = this.q(queue);
     let due = false;
+    const fresh = new Set<string>();
     const out = jobs.map((nj) => {
       const id = nj.id ?? randomUUID();
-      if (q.ids.has(id)) return { id, duplicate: true };
+      let attempts = 0;
+      const held = q.ids.get(id);
+      if (held !== undefined) {
+        const old = this.jobs.get(held)!;
+        const expired =
+          opts.expiredMark !== undefined &&
+          !fresh.has(id) &&
+          old.lastError === opts.expiredMark &&
+          !(old.flags & DEAD) &&
+          (old.flags & LEASED || old.at <= now);
+        if (!expired) return { id, duplicate: true };
+        // its window closed: the old job goes first, so a replay sees the id free again
+        attempts = old.attempts;
+        this.drop(held);
+        this.log.append(T.DEL, (w) => {
+          w.u32(1);
+          w.f64(held);
+        });
+      }
+      fresh.add(id);
       const seq = this.nextSeq++;
-      const j = { queue, id, at: nj.dueAt, attempts: 0, flags: 0, lastError: null, enqueuedAt: now };
+      const j = { queue, id, at: nj.dueAt, attempts, flags: 0, lastError: null, enqueuedAt: now };
       this.appendEnq(seq, j, nj.payload);
       q.heap.push(j.at, seq);
       if (j.at <= now) due = true;

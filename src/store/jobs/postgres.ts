@@ -9,6 +9,7 @@ import type { Db } from '../postgres/db.js';
 import {
   jobsWakeKey,
   type DurableQueues,
+  type EnqueueOptions,
   type Job,
   type JobCounts,
   type JobState,
@@ -53,19 +54,37 @@ export class PostgresJobs implements DurableQueues {
     kernel.plug({ tables: ['jobs'] });
   }
 
-  async enqueue(queue: string, jobs: NewJob[], now: number): Promise<{ id: string; duplicate: boolean }[]> {
+  async enqueue(
+    queue: string,
+    jobs: NewJob[],
+    now: number,
+    opts: EnqueueOptions = {},
+  ): Promise<{ id: string; duplicate: boolean }[]> {
     if (jobs.length === 0) return [];
     const ids = jobs.map((j) => j.id ?? randomUUID());
+    // a duplicate within the batch itself: the first one is offered, the rest are duplicates
+    const first = new Map<string, NewJob>();
+    ids.forEach((id, i) => first.has(id) || first.set(id, jobs[i]!));
+    const offeredIds = [...first.keys()];
+    const offered = [...first.values()];
+    // a job whose deduplication window closed (EnqueueOptions.expiredMark) is replaced in place
+    const onConflict =
+      opts.expiredMark === undefined
+        ? 'DO NOTHING'
+        : `DO UPDATE SET payload = excluded.payload, at = excluded.at, enqueued_at = excluded.enqueued_at,
+             seq = excluded.seq, leased = false, last_error = NULL
+           WHERE jobs.last_error = $6 AND NOT jobs.dead AND (jobs.leased OR jobs.at <= $2)`;
+    const params: unknown[] = [queue, now, offeredIds, offered.map((j) => j.payload), offered.map((j) => j.dueAt)];
+    if (opts.expiredMark !== undefined) params.push(opts.expiredMark);
     const r = await this.db.query<{ id: string }>(
       `INSERT INTO jobs (queue, id, payload, at, enqueued_at)
        SELECT $1, u.id, u.payload, u.at, $2 FROM unnest($3::text[], $4::bytea[], $5::bigint[]) WITH ORDINALITY AS u(id, payload, at, n)
        ORDER BY u.n
-       ON CONFLICT (queue, id) DO NOTHING RETURNING id`,
-      [queue, now, ids, jobs.map((j) => j.payload), jobs.map((j) => j.dueAt)],
+       ON CONFLICT (queue, id) ${onConflict} RETURNING id`,
+      params,
     );
     const added = new Set(r.rows.map((x) => x.id));
-    if (jobs.some((j, i) => added.has(ids[i]!) && j.dueAt <= now)) this.kernel.wake(jobsWakeKey(queue));
-    // a duplicate within the batch itself: the first one is added, the rest are duplicates
+    if (offered.some((j, i) => added.has(offeredIds[i]!) && j.dueAt <= now)) this.kernel.wake(jobsWakeKey(queue));
     const seen = new Set<string>();
     return ids.map((id) => {
       const duplicate = !added.has(id) || seen.has(id);

@@ -20,6 +20,17 @@ export interface NewJob {
   dueAt: number;
 }
 
+export interface EnqueueOptions {
+  /**
+   * A job kept only to hold its id (a deduplication window: SNS FIFO) is retried with this mark
+   * as its last error, due when the window closes. An enqueue with the same mark replaces such a
+   * job once its window has closed (it is due by `now`, or leased by the pass that would remove
+   * it) instead of reporting a duplicate. Its attempt count carries on, so a lease of the job it
+   * replaced cannot answer for the new one.
+   */
+  expiredMark?: string;
+}
+
 export type JobState = 'ready' | 'delayed' | 'leased' | 'dead';
 
 export interface Job {
@@ -51,9 +62,15 @@ export interface JobCounts {
 export interface DurableQueues {
   /**
    * Adds jobs to `queue`; each may be leased from its dueAt on. Resolves with their ids once
-   * they are durable; an id already in the queue keeps its job and reports `duplicate`.
+   * they are durable; an id already in the queue keeps its job and reports `duplicate` (but see
+   * EnqueueOptions.expiredMark).
    */
-  enqueue(queue: string, jobs: NewJob[], now: number): Promise<{ id: string; duplicate: boolean }[]>;
+  enqueue(
+    queue: string,
+    jobs: NewJob[],
+    now: number,
+    opts?: EnqueueOptions,
+  ): Promise<{ id: string; duplicate: boolean }[]>;
   /**
    * Leases up to `max` ready jobs, oldest due first, until now + leaseMs; each lease counts as
    * an attempt. A lease is answered by ack, retry or deadLetter, or expires.
