@@ -144,6 +144,48 @@ describe('SNS delivery to HTTP endpoints', () => {
     expect(n.body).toMatchObject({ Type: 'Notification', MessageId: p.MessageId, Message: 'ping', Subject: 'S' });
   });
 
+  it('restores an unsubscribed subscription through the SubscribeURL of its UnsubscribeConfirmation, for 48 hours', async () => {
+    const [e, url] = await endpoint();
+    const { TopicArn } = await client.send(new sns.CreateTopicCommand({ Name: 'restore' }));
+    const FilterPolicy = JSON.stringify({ kind: ['greeting'] });
+    const arn = await confirmed(TopicArn!, e, url, { FilterPolicy });
+    await client.send(new sns.UnsubscribeCommand({ SubscriptionArn: arn }));
+    await e.until(2);
+    const bye = e.hits[1].body;
+    expect(bye).toMatchObject({ Type: 'UnsubscribeConfirmation', TopicArn });
+    expect(bye.Message).toBe(
+      `You have chosen to deactivate subscription ${arn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
+    );
+    const listed = async () =>
+      (await client.send(new sns.ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions!.map(
+        (x) => x.SubscriptionArn,
+      );
+    expect(await listed()).toEqual([]);
+    // the restore brings back the same subscription, attributes and all
+    const back = await fetch(bye.SubscribeURL);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain(`<SubscriptionArn>${arn}</SubscriptionArn>`);
+    expect(await listed()).toEqual([arn]);
+    const attrs = (await client.send(new sns.GetSubscriptionAttributesCommand({ SubscriptionArn: arn }))).Attributes!;
+    expect(attrs).toMatchObject({ FilterPolicy, PendingConfirmation: 'false' });
+    const MessageAttributes = { kind: { DataType: 'String', StringValue: 'greeting' } };
+    await client.send(new sns.PublishCommand({ TopicArn, Message: 'welcome back', MessageAttributes }));
+    await e.until(3);
+    expect(e.hits[2].body).toMatchObject({ Type: 'Notification', Message: 'welcome back' });
+    // a second visit finds the subscription itself: it stays, once
+    expect((await fetch(bye.SubscribeURL)).status).toBe(200);
+    expect(await listed()).toEqual([arn]);
+    // unsubscribed again, and 48 hours go by: the token no longer restores it
+    await client.send(new sns.UnsubscribeCommand({ SubscriptionArn: arn }));
+    await e.until(4);
+    clock.advance(48 * 3600_000 + 1);
+    const late = await client
+      .send(new sns.ConfirmSubscriptionCommand({ TopicArn, Token: e.hits[3].body.Token }))
+      .catch((x: Error) => x);
+    expect((late as Error).message).toBe('Invalid parameter: Token');
+    expect(await listed()).toEqual([]);
+  });
+
   it('retries on the default policy: 3 more attempts, 20 s apart, with the same message id', async () => {
     const [e, url] = await endpoint();
     const { TopicArn } = await client.send(new sns.CreateTopicCommand({ Name: 'default-policy' }));

@@ -21,6 +21,13 @@ import { E164 } from './outbox.js';
 const PROTOCOLS = new Set(['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose']);
 /** protocols whose endpoint must confirm (the others are confirmed at once, as for AWS within one account) */
 const CONFIRMED_BY_ENDPOINT = new Set(['http', 'https', 'email', 'email-json']);
+/** how long a confirmation token works (AWS deletes unconfirmed subscriptions after 48 hours) */
+export const CONFIRM_WINDOW_MS = 48 * 3600_000;
+/**
+ * An unsubscribed HTTP/S subscription, kept for CONFIRM_WINDOW_MS under its own name: the
+ * SubscribeURL of its UnsubscribeConfirmation restores it (ConfirmSubscription with its token).
+ */
+export const UNSUBSCRIBED = 'sns.unsubscribed';
 /** what FIFO topics deliver to */
 const FIFO_PROTOCOLS = new Set(['sqs', 'lambda', 'firehose']);
 
@@ -168,10 +175,48 @@ export async function unsubscribe(svc: SnsService, ctx: RequestContext, input: T
   const sub = await svc.resources.get<SubscriptionDoc>(key);
   // unsubscribing twice is not an error
   if (!sub) return;
-  await svc.resources.delete(key, { now: svc.clock.now() });
+  const now = svc.clock.now();
+  const http = sub.doc.protocol === 'http' || sub.doc.protocol === 'https';
+  if (http && !sub.doc.pending) await svc.resources.put({ ...key, kind: UNSUBSCRIBED }, sub.doc, { now });
+  await svc.resources.delete(key, { now });
   await touchTopic(svc, topicOf(sub));
-  if (sub.doc.protocol === 'http' || sub.doc.protocol === 'https')
-    await svc.confirmations.unsubscribed(sub, ctx.baseUrl);
+  if (http) await svc.confirmations.unsubscribed(sub, ctx.baseUrl);
+}
+
+/**
+ * The subscription a token confirms: a pending one of the topic, or one unsubscribed in the last
+ * 48 hours (restored under its ARN). Tokens older than that no longer work.
+ */
+async function byToken(
+  svc: SnsService,
+  topic: Resource<TopicDoc>,
+  token: string,
+): Promise<Resource<SubscriptionDoc> | undefined> {
+  const now = svc.clock.now();
+  const live = (await subscriptionsOf(svc, topic)).find((s) => s.doc.token === token);
+  if (live) return live.doc.pending && live.createdAt + CONFIRM_WINDOW_MS < now ? undefined : live;
+  const gone = await svc.resources.list<SubscriptionDoc>(UNSUBSCRIBED, topic.account, topic.region, {
+    prefix: `${topic.name}:`,
+  });
+  let found: Resource<SubscriptionDoc> | undefined;
+  for (const g of gone) {
+    // expired ones are dropped as they are met
+    if (g.updatedAt + CONFIRM_WINDOW_MS < now) await svc.resources.delete(g, { now });
+    else if (g.doc.token === token) found = g;
+  }
+  if (!found) return undefined;
+  const key: ResourceKey = { kind: SUBSCRIPTION, account: found.account, region: found.region, name: found.name };
+  let restored: Resource<SubscriptionDoc>;
+  try {
+    restored = await svc.resources.put<SubscriptionDoc>(key, found.doc, { now, ifVersion: 0 });
+  } catch (e) {
+    // restored by a request a moment ago
+    if (!(e instanceof VersionConflict)) throw e;
+    restored = (await svc.resources.get<SubscriptionDoc>(key))!;
+  }
+  await svc.resources.delete(found, { now });
+  await touchTopic(svc, topic);
+  return restored;
 }
 
 export async function confirmSubscription(
@@ -181,7 +226,7 @@ export async function confirmSubscription(
 ): Promise<T.ConfirmSubscriptionResponse> {
   const topic = await findTopic(svc, input.TopicArn);
   const token = String(required(input.Token, 'Token'));
-  const sub = (await subscriptionsOf(svc, topic)).find((s) => s.doc.token === token);
+  const sub = await byToken(svc, topic, token);
   if (!sub) throw SnsErrors.invalid('Token');
   if (sub.doc.pending) {
     const doc: SubscriptionDoc = { ...sub.doc, pending: false };

@@ -5,7 +5,7 @@ import type * as T from './generated/types.js';
 import { SnsErrors } from './errors.js';
 import { parseTopicArn, topicArn, validTopicName } from './naming.js';
 import { TOPIC, type SnsService, type TopicDoc } from './service.js';
-import { subscriptionsOf } from './subscriptions.js';
+import { subscriptionsOf, UNSUBSCRIBED } from './subscriptions.js';
 import { checkDeliveryPolicy, DEFAULT_RETRY } from './delivery-policy.js';
 import { listPage } from './paging.js';
 
@@ -178,6 +178,8 @@ export async function deleteTopic(svc: SnsService, _ctx: RequestContext, input: 
   // deleting a topic that does not exist is not an error; its subscriptions go with it
   await svc.resources.delete(key, { now: svc.clock.now() });
   for (const s of await subscriptionsOf(svc, key)) await svc.resources.delete(s, { now: svc.clock.now() });
+  const gone = await svc.resources.list(UNSUBSCRIBED, key.account, key.region, { prefix: `${key.name}:` });
+  for (const g of gone) await svc.resources.delete(g, { now: svc.clock.now() });
   svc.fanout.forget(key);
 }
 
