@@ -7,6 +7,8 @@
  *     than --store-pool-size (plus its LISTEN connection);
  *   - FIFO queue: each group, sent through one node, is delivered in send order, and never to two
  *     receivers (on any nodes) at once; deduplication holds across nodes;
+ *   - SNS FIFO topic: each group, published through every node in turn, reaches a FIFO queue in
+ *     publish order (records of a group are leased one at a time whichever node drains them);
  *   - dead-letter queue: with maxReceiveCount 2 and consumers that never delete, every message is
  *     moved exactly once;
  *   - long polling: a receive parked on one node returns as soon as a message is sent through
@@ -19,6 +21,7 @@
  * and the reply's end, so the checks flag only what is certain whatever the exact server times.
  * Needs `npm run build` first and PostgreSQL (test/helpers/pg.ts).
  */
+import * as sns from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchema } from '../helpers/pg.js';
 import {
@@ -351,6 +354,62 @@ describe('three nodes on one database', () => {
     );
     expectNodesAlive();
   }, 60_000);
+
+  it('SNS FIFO topic: each group, published through every node in turn, reaches a FIFO queue in publish order', async () => {
+    const region = 'us-east-1';
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const topics = nodes.map((n) => new sns.SNSClient({ endpoint: n.endpoint, region, credentials, maxAttempts: 1 }));
+    try {
+      const url = await createQueue(sqs[0], `from-topic-${RUN}.fifo`, { FifoQueue: 'true' });
+      const { TopicArn } = await topics[0]!.send(
+        new sns.CreateTopicCommand({ Name: `ordered-${RUN}.fifo`, Attributes: { FifoTopic: 'true' } }),
+      );
+      await topics[1]!.send(
+        new sns.SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: await arnOf(sqs[0], url),
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      const GROUPS = 3;
+      const PER_GROUP = 30;
+      // one sequential publisher per group, each publish through the next node
+      await Promise.all(
+        Array.from({ length: GROUPS }, async (_, g) => {
+          for (let n = 0; n < PER_GROUP; n++) {
+            await topics[(g + n) % 3]!.send(
+              new sns.PublishCommand({
+                TopicArn,
+                Message: `g${g}.${n}`,
+                MessageGroupId: `g${g}`,
+                MessageDeduplicationId: `g${g}.${n}`,
+              }),
+            );
+          }
+        }),
+      );
+      const got: string[] = [];
+      await eventually('every copy in the queue', 60_000, async () => {
+        const r = await sqs[2].call('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 });
+        const msgs = (r.Messages ?? []) as Json[];
+        for (const m of msgs) got.push(m.Body as string);
+        if (msgs.length)
+          await sqs[2].call('DeleteMessageBatch', {
+            QueueUrl: url,
+            Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          });
+        return got.length >= GROUPS * PER_GROUP ? true : undefined;
+      });
+      for (let g = 0; g < GROUPS; g++) {
+        const order = got.filter((b) => b.startsWith(`g${g}.`));
+        expect(order).toEqual(Array.from({ length: PER_GROUP }, (_, n) => `g${g}.${n}`));
+      }
+      expectNodesAlive();
+    } finally {
+      for (const t of topics) t.destroy();
+    }
+  }, 120_000);
 
   it('dead-letter queue: every message moved exactly once with maxReceiveCount 2', async () => {
     const dlqUrl = await createQueue(sqs[2], `dlq-dead-${RUN}`);

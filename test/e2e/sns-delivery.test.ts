@@ -14,6 +14,7 @@ import * as sqs from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWharf, type Wharf } from '../../src/index.js';
 import { ManualClock } from '../../src/kernel/clock.js';
+import { ServiceError } from '../../src/kernel/errors.js';
 import { withWharf } from '../helpers/sqs.js';
 import { sdkFailure } from '../helpers/sdk.js';
 import { snsKit, type SnsKit } from '../helpers/sns.js';
@@ -362,6 +363,62 @@ describe('SNS FIFO deduplication', () => {
       // the window closed: the id is new again, whether or not the old record was swept yet
       await pub('again', 'g1', 'same');
       expect((await kit.drain(q.url, 1)).map((m) => m.Body)).toEqual(['again']);
+    } finally {
+      kit.destroy();
+      await wharf.stop();
+    }
+  });
+});
+
+describe('SNS FIFO order under failure', () => {
+  it('retries a failed copy on AWS schedule while later messages of its group wait, and other groups go on', async () => {
+    const clock = new ManualClock();
+    const wharf = await withWharf({ clock });
+    wharf.services.sns.fanout.deliveries.jitter = 0;
+    const kit = snsKit(wharf);
+    // the queue service fails its first 4 calls that carry 'first' (as a store that is down would)
+    const deps = wharf.services.sns.deps;
+    const call = deps.call.bind(deps);
+    let failures = 0;
+    deps.call = async (service, op, ctx, input) => {
+      if (JSON.stringify(input).includes('first') && failures < 4) {
+        failures++;
+        throw new ServiceError('ServiceUnavailable', 'down', { status: 503 });
+      }
+      return call(service, op, ctx, input);
+    };
+    try {
+      const { TopicArn } = await kit.sns.send(
+        new sns.CreateTopicCommand({
+          Name: 'ordered.fifo',
+          Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
+        }),
+      );
+      const q = await kit.queue('ordered.fifo', { FifoQueue: 'true' });
+      await kit.sns.send(
+        new sns.SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: q.arn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      );
+      const pub = (Message: string, MessageGroupId: string) =>
+        kit.sns.send(new sns.PublishCommand({ TopicArn, Message, MessageGroupId }));
+      await pub('first', 'g1');
+      // three immediate retries fail too; the fourth waits 1 s (AWS's schedule for SQS)
+      await expect.poll(() => failures).toBe(4);
+      await pub('second', 'g1');
+      await pub('other', 'g2');
+      // g2 is not held back; g1's second message does not overtake its first
+      expect((await kit.drain(q.url, 1)).map((m) => m.Body)).toEqual(['other']);
+      expect(await wharf.stores.jobs.counts('sns.publish', clock.now())).toMatchObject({ ready: 1, delayed: 2 });
+      clock.advance(1000);
+      const got = await kit.drain(q.url, 2);
+      expect(got.map((m) => [m.Body, m.Attributes?.MessageGroupId])).toEqual([
+        ['first', 'g1'],
+        ['second', 'g1'],
+      ]);
     } finally {
       kit.destroy();
       await wharf.stop();

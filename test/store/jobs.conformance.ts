@@ -174,6 +174,46 @@ export function jobsConformance(f: StoreFactory): void {
       }
     });
 
+    it('leases the jobs of a group one at a time, in order, until each is done, dead or leaves the group', async () => {
+      const g = (id: string, group?: string) => ({ id, payload: p(id), dueAt: T0, ...(group ? { group } : {}) });
+      await jobs.enqueue(Q, [g('a1', 'A'), g('a2', 'A'), g('b1', 'B'), g('a3', 'A'), g('x')], T0);
+      const ids = (js: Job[]) => js.map((j) => j.id).sort();
+      const first = await jobs.lease(Q, 10, 1000, T0);
+      expect(ids(first)).toEqual(['a1', 'b1', 'x']);
+      const held = (id: string) => ref(first.find((j) => j.id === id)!);
+      // what waits behind a leased job is not due: the next thing is a lease running out
+      expect(await jobs.nextDueAt(Q, T0 + 1)).toBe(T0 + 1000);
+      expect(await jobs.counts(Q, T0 + 1)).toMatchObject({ ready: 2, leased: 3 });
+      // a retried job keeps its place at the head of its group
+      await jobs.retry(Q, held('a1'), T0 + 500, 'later');
+      expect(ids(await jobs.lease(Q, 10, 1000, T0 + 100))).toEqual([]);
+      expect(await jobs.nextDueAt(Q, T0 + 100)).toBe(T0 + 500);
+      const [a1] = await jobs.lease(Q, 10, 1000, T0 + 500);
+      expect(a1!.id).toBe('a1');
+      // done: the next one comes
+      await jobs.ack(Q, [ref(a1!)]);
+      const [a2] = await jobs.lease(Q, 10, 1000, T0 + 500);
+      expect(a2!.id).toBe('a2');
+      // dead: the next one comes too
+      await jobs.deadLetter(Q, ref(a2!), 'gave up');
+      const [a3] = await jobs.lease(Q, 10, 1000, T0 + 500);
+      expect(a3!.id).toBe('a3');
+      // kept for later but out of the group: it holds back nothing
+      await jobs.retry(Q, ref(a3!), T0 + 60_000, 'held', { leaveGroup: true });
+      await jobs.enqueue(Q, [g('a4', 'A'), g('b2', 'B')], T0 + 500);
+      expect(ids(await jobs.lease(Q, 10, 1000, T0 + 500))).toEqual(['a4']);
+      if (f.reopen) {
+        // after a restart b2 still waits for b1, whose lease the restart kept
+        stores = await f.reopen(stores);
+        jobs = stores.jobs;
+      }
+      expect(ids(await jobs.lease(Q, 10, 1000, T0 + 600))).toEqual([]);
+      expect(await jobs.ack(Q, [held('b1')])).toEqual([true]);
+      expect(ids(await jobs.lease(Q, 10, 1000, T0 + 600))).toEqual(['b2']);
+      // a3 left its group for good: it comes back alone when its time comes (as do expired leases)
+      expect(ids(await jobs.lease(Q, 10, 1000, T0 + 60_000))).toEqual(['a3', 'a4', 'b2', 'x']);
+    });
+
     it('says when the next job is ready', async () => {
       expect(await jobs.nextDueAt(Q, T0)).toBeUndefined();
       await jobs.enqueue(Q, [{ id: 'x', payload: p('X'), dueAt: T0 + 100 }], T0);
@@ -220,6 +260,17 @@ export function jobsConformance(f: StoreFactory): void {
       const ids = [...a!, ...b!, ...c!].map((j) => j.id);
       expect(ids.length).toBe(50);
       expect(new Set(ids).size).toBe(50);
+    });
+
+    it('never gives two jobs of one group to leases taken at the same moment', async () => {
+      await jobs.enqueue(
+        Q,
+        Array.from({ length: 50 }, (_, i) => ({ id: `j${i}`, payload: p(String(i)), dueAt: T0, group: `g${i % 10}` })),
+        T0,
+      );
+      const got = (await Promise.all([0, 1, 2].map(() => jobs.lease(Q, 20, 1000, T0)))).flat();
+      // the first of each group, and only it
+      expect(got.map((j) => j.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `j${i}`).sort());
     });
 
     if (f.reopen) {

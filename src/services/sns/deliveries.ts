@@ -127,7 +127,8 @@ export class Deliveries {
     }
   }
 
-  private delayMs(p: RetryPolicy, retry: number): number {
+  /** the wait before retry n (1-based) of a policy, with jitter, in whole milliseconds */
+  retryDelayMs(p: RetryPolicy, retry: number): number {
     const s = retryDelay(p, retry);
     // whole milliseconds: the stores keep due times as integers
     return Math.max(0, Math.round(s * 1000 * (1 + (Math.random() * 2 - 1) * this.jitter)));
@@ -145,7 +146,7 @@ export class Deliveries {
     if (!r || r.outcome.ok) return void (await svc.jobs.ack(DELIVER_QUEUE, [lease]));
     const policy = retryPolicyOf(r.sub?.protocol ?? 'sqs', r.t, r.sub);
     if (!r.outcome.client && tried < policy.numRetries) {
-      await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.delayMs(policy, tried + 1), r.outcome.error);
+      await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.retryDelayMs(policy, tried + 1), r.outcome.error);
       return;
     }
     await this.h.deadLetter(d.topic, d.rec, r.outcome.error);
@@ -189,7 +190,7 @@ export class Deliveries {
     }
     const policy = retryPolicyOf(d.protocol, undefined, undefined);
     if (ok || tried >= policy.numRetries) return void (await svc.jobs.ack(DELIVER_QUEUE, [lease]));
-    await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.delayMs(policy, tried + 1), error);
+    await svc.jobs.retry(DELIVER_QUEUE, lease, now + this.retryDelayMs(policy, tried + 1), error);
   }
 
   /**

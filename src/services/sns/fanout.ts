@@ -15,7 +15,7 @@ import { createMailer, type Mailer } from '../../delivery/smtp.js';
 import type { Job } from '../../store/jobs/types.js';
 import type { Resource, ResourceKey } from '../../store/resources.js';
 import { parseArn } from '../shared/arn.js';
-import { effectivePolicy } from './delivery-policy.js';
+import { AWS_MANAGED_RETRY, effectivePolicy } from './delivery-policy.js';
 import { Deliveries, HTTP_TIMEOUT_MS, type DeliveryJob } from './deliveries.js';
 import {
   notification,
@@ -214,10 +214,13 @@ export class Fanout {
     // FIFO: one record per message, its id the topic and deduplication id, so the enqueue that
     // makes it durable is also the deduplication check (the record stays 5 minutes: fanOut)
     for (const m of msgs) m.seq = this.sequence(now);
+    // and one group per message group: the records of a group are delivered one at a time, in order,
+    // however many nodes drain the queue and however often one is retried
     const jobs = msgs.map((m) => ({
       id: `${rec.topic}\n${m.dedup}`,
       payload: Buffer.from(JSON.stringify({ ...rec, msgs: [m] })),
       dueAt: now,
+      group: `${rec.topic}\n${m.group}`,
     }));
     // a record whose window closed may be waiting for its sweep: a new message replaces it
     await this.svc.jobs.enqueue(PUBLISH_QUEUE, jobs, now, { expiredMark: DELIVERED });
@@ -245,6 +248,7 @@ export class Fanout {
       const later: DeliveryJob[] = [];
       const laterAt: number[] = [];
       const retry: DeliveryJob[] = [];
+      let failed: string | undefined;
       const start = this.svc.clock.now();
       if (loaded) {
         const byId = new Map(loaded.subs.map((s) => [s.id, s]));
@@ -268,6 +272,7 @@ export class Fanout {
               const o = outcomes[j];
               if (o.ok) continue;
               if (o.client) await this.deadLetterTo(sub, one(msgs[j]), o.error);
+              else if (rec.fifo) failed = o.error;
               else retry.push({ k: 'n', topic: key, rec: one(msgs[j]), tried: 1 });
             }
           }),
@@ -277,9 +282,19 @@ export class Fanout {
       await this.deliveries.enqueue(later, laterAt);
       // AWS-managed endpoints: the first retries come at once
       await this.deliveries.enqueue(retry, now);
-      // FIFO: the record stays as the deduplication entry until the window closes
-      if (rec.fifo) await this.svc.jobs.retry(PUBLISH_QUEUE, lease, job.enqueuedAt + DEDUP_WINDOW_MS, DELIVERED);
-      else await this.svc.jobs.ack(PUBLISH_QUEUE, [lease]);
+      if (!rec.fifo) await this.svc.jobs.ack(PUBLISH_QUEUE, [lease]);
+      // FIFO, a copy failed: the whole record is retried on AWS's schedule for SQS, holding back the
+      // rest of its group (the copies that did arrive are dropped by the queues as duplicates: a
+      // copy's deduplication id is its MessageId)
+      else if (failed !== undefined) {
+        const at = now + this.deliveries.retryDelayMs(AWS_MANAGED_RETRY, job.attempts);
+        await this.svc.jobs.retry(PUBLISH_QUEUE, lease, at, failed);
+      }
+      // FIFO, delivered: the record stays as the deduplication entry until the window closes, out of its group
+      else
+        await this.svc.jobs.retry(PUBLISH_QUEUE, lease, job.enqueuedAt + DEDUP_WINDOW_MS, DELIVERED, {
+          leaveGroup: true,
+        });
     }
   }
 

@@ -10,11 +10,22 @@ import { segmentOf, type SegmentLog } from '../log/segment-log.js';
 import { Upkeep, type LogModule } from '../log/upkeep.js';
 import type { StoreModule } from '../kernel.js';
 import { TimeHeap } from '../structures.js';
-import type { DurableQueues, EnqueueOptions, Job, JobCounts, JobState, LeaseRef, NewJob } from './types.js';
+import type {
+  DurableQueues,
+  EnqueueOptions,
+  Job,
+  JobCounts,
+  JobState,
+  LeaseRef,
+  NewJob,
+  RetryOptions,
+} from './types.js';
 
 const T = { ENQ: 1, STATE: 2, DEL: 3, PURGE: 4, RESET: 5 } as const;
 const LEASED = 1;
 const DEAD = 2;
+/** a member of its group (NewJob.group): written with the group's name after the state */
+const GROUPED = 4;
 const SNAP_BYTES_PER_JOB = 96;
 
 interface Rec {
@@ -25,6 +36,7 @@ interface Rec {
   flags: number;
   lastError: string | null;
   enqueuedAt: number;
+  group: string | null;
   pos: number;
   size: number;
 }
@@ -32,9 +44,16 @@ interface Rec {
 interface Queue {
   /** id → seq */
   ids: Map<string, number>;
-  /** (at, seq) of every job that is not dead; entries go stale and are checked against the job */
+  /**
+   * (at, seq) of every job that may be leased; entries go stale and are checked against the job
+   * (a job waiting behind an earlier one of its group is pushed again when it heads the group)
+   */
   heap: TimeHeap;
+  /** group → the seqs of its members, in enqueue order: only the first may be leased */
+  groups: Map<string, number[]>;
 }
+
+const member = (j: Rec) => (j.flags & (GROUPED | DEAD)) === GROUPED;
 
 export class LogJobs implements DurableQueues, LogModule {
   private readonly jobs = new Map<number, Rec>();
@@ -84,16 +103,19 @@ export class LogJobs implements DurableQueues, LogModule {
         return;
       }
       case T.STATE: {
-        const j = this.jobs.get(r.f64());
+        const seq0 = r.f64();
+        const j = this.jobs.get(seq0);
         const at = r.f64();
         const attempts = r.f64();
         const flags = r.u8();
         const lastError = r.optStr();
         if (!j) return;
+        const was = member(j);
         j.at = at;
         j.attempts = attempts;
         j.flags = flags;
         j.lastError = lastError;
+        if (was && !member(j)) this.leaveGroup(j.queue, seq0, j);
         return;
       }
       case T.DEL:
@@ -112,7 +134,7 @@ export class LogJobs implements DurableQueues, LogModule {
 
   private q(name: string): Queue {
     let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = { ids: new Map(), heap: new TimeHeap() }));
+    if (!q) this.queues.set(name, (q = { ids: new Map(), heap: new TimeHeap(), groups: new Map() }));
     return q;
   }
 
@@ -120,17 +142,50 @@ export class LogJobs implements DurableQueues, LogModule {
     const old = this.jobs.get(seq);
     if (old) this.log.release(old.pos, old.size);
     this.jobs.set(seq, j);
-    this.q(j.queue).ids.set(j.id, seq);
+    const q = this.q(j.queue);
+    q.ids.set(j.id, seq);
+    if (!old && member(j)) {
+      // in enqueue order (seqs only grow, except when a restart replays them)
+      let g = q.groups.get(j.group!);
+      if (!g) q.groups.set(j.group!, (g = []));
+      let i = g.length;
+      while (i > 0 && g[i - 1]! > seq) i--;
+      g.splice(i, 0, seq);
+    }
     this.log.retain(j.pos, j.size);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
   }
 
-  private drop(seq: number): void {
+  /** Forgets the job; true when the next job of its group now heads it. */
+  private drop(seq: number): boolean {
     const j = this.jobs.get(seq);
-    if (!j) return;
+    if (!j) return false;
+    const next = member(j) && this.leaveGroup(j.queue, seq, j);
     this.jobs.delete(seq);
     this.queues.get(j.queue)?.ids.delete(j.id);
     this.log.release(j.pos, j.size);
+    return next;
+  }
+
+  /** The job leaves its group; when it headed the group the next member may now be leased. */
+  private leaveGroup(queue: string, seq: number, j: Rec): boolean {
+    const q = this.queues.get(queue);
+    const g = q?.groups.get(j.group!);
+    const i = g ? g.indexOf(seq) : -1;
+    if (i < 0) return false;
+    g!.splice(i, 1);
+    if (g!.length === 0) q!.groups.delete(j.group!);
+    else if (i === 0) {
+      const next = this.jobs.get(g![0]!)!;
+      q!.heap.push(next.at, g![0]!);
+      return true;
+    }
+    return false;
+  }
+
+  /** waits behind an earlier job of its group */
+  private waiting(q: Queue, seq: number, j: Rec): boolean {
+    return member(j) && q.groups.get(j.group!)![0] !== seq;
   }
 
   private dropQueue(name: string): number {
@@ -234,7 +289,16 @@ export class LogJobs implements DurableQueues, LogModule {
       }
       fresh.add(id);
       const seq = this.nextSeq++;
-      const j = { queue, id, at: nj.dueAt, attempts, flags: 0, lastError: null, enqueuedAt: now };
+      const j = {
+        queue,
+        id,
+        at: nj.dueAt,
+        attempts,
+        flags: nj.group === undefined ? 0 : GROUPED,
+        lastError: null,
+        enqueuedAt: now,
+        group: nj.group ?? null,
+      };
       this.appendEnq(seq, j, nj.payload);
       q.heap.push(j.at, seq);
       if (j.at <= now) due = true;
@@ -255,7 +319,7 @@ export class LogJobs implements DurableQueues, LogModule {
       const seq = heap.peekSeq();
       heap.pop();
       const j = this.jobs.get(seq);
-      if (!j || j.queue !== queue || j.flags & DEAD || j.at !== at) continue;
+      if (!j || j.queue !== queue || j.flags & DEAD || j.at !== at || this.waiting(q, seq, j)) continue;
       j.attempts++;
       j.flags |= LEASED;
       j.at = now + leaseMs;
@@ -268,10 +332,11 @@ export class LogJobs implements DurableQueues, LogModule {
 
   async ack(queue: string, leases: LeaseRef[]): Promise<boolean[]> {
     const gone: number[] = [];
+    let next = false;
     const out = leases.map((l) => {
       const h = this.held(queue, l);
       if (!h) return false;
-      this.drop(h[0]);
+      if (this.drop(h[0])) next = true;
       gone.push(h[0]);
       return true;
     });
@@ -282,6 +347,7 @@ export class LogJobs implements DurableQueues, LogModule {
       });
       await this.log.durable();
     }
+    if (next) this.wake(queue);
     return out;
   }
 
@@ -305,16 +371,19 @@ export class LogJobs implements DurableQueues, LogModule {
     return n;
   }
 
-  async retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean> {
+  async retry(queue: string, lease: LeaseRef, at: number, error: string, opts: RetryOptions = {}): Promise<boolean> {
     const h = this.held(queue, lease);
     if (!h) return false;
     const [seq, j] = h;
+    const next = opts.leaveGroup && member(j) && this.leaveGroup(queue, seq, j);
+    if (opts.leaveGroup) j.flags &= ~GROUPED;
     j.flags &= ~LEASED;
     j.at = at;
     j.lastError = error;
     this.q(queue).heap.push(at, seq);
     this.appendState(seq, j);
     await this.log.durable();
+    if (next) this.wake(queue);
     return true;
   }
 
@@ -322,10 +391,12 @@ export class LogJobs implements DurableQueues, LogModule {
     const h = this.held(queue, lease);
     if (!h) return false;
     const [seq, j] = h;
+    const next = member(j) && this.leaveGroup(queue, seq, j);
     j.flags = DEAD;
     j.lastError = reason;
     this.appendState(seq, j);
     await this.log.durable();
+    if (next) this.wake(queue);
     return true;
   }
 
@@ -354,8 +425,9 @@ export class LogJobs implements DurableQueues, LogModule {
     // the heap's front may be stale: drop such entries (they would be skipped by lease anyway)
     const heap = q.heap;
     while (heap.size) {
-      const j = this.jobs.get(heap.peekSeq());
-      if (j && j.queue === queue && !(j.flags & DEAD) && j.at === heap.peekAt()) break;
+      const seq = heap.peekSeq();
+      const j = this.jobs.get(seq);
+      if (j && j.queue === queue && !(j.flags & DEAD) && j.at === heap.peekAt() && !this.waiting(q, seq, j)) break;
       heap.pop();
     }
     if (!heap.size) return undefined;
@@ -410,10 +482,12 @@ function writeState(w: Writer, j: Omit<Rec, 'pos' | 'size' | 'queue' | 'id'>): v
   w.u8(j.flags);
   w.f64(j.enqueuedAt);
   w.optStr(j.lastError);
+  if (j.flags & GROUPED) w.str(j.group!);
 }
 
 function readState(r: Reader): Omit<Rec, 'pos' | 'size' | 'queue' | 'id'> {
-  return { at: r.f64(), attempts: r.f64(), flags: r.u8(), enqueuedAt: r.f64(), lastError: r.optStr() };
+  const s = { at: r.f64(), attempts: r.f64(), flags: r.u8(), enqueuedAt: r.f64(), lastError: r.optStr() };
+  return { ...s, group: s.flags & GROUPED ? r.str() : null };
 }
 
 function stateOf(j: Rec, now: number): JobState {

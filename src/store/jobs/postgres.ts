@@ -15,6 +15,7 @@ import {
   type JobState,
   type LeaseRef,
   type NewJob,
+  type RetryOptions,
 } from './types.js';
 
 interface Row {
@@ -46,6 +47,10 @@ function toJob(r: Row, now: number): Job {
   return j;
 }
 
+/** a job (aliased j) that no earlier job of its group holds back */
+const HEADS = `(j.grp IS NULL OR NOT EXISTS (
+  SELECT 1 FROM jobs e WHERE e.queue = j.queue AND e.grp = j.grp AND e.seq < j.seq AND NOT e.dead))`;
+
 export class PostgresJobs implements DurableQueues {
   private readonly db: Db;
 
@@ -72,13 +77,21 @@ export class PostgresJobs implements DurableQueues {
       opts.expiredMark === undefined
         ? 'DO NOTHING'
         : `DO UPDATE SET payload = excluded.payload, at = excluded.at, enqueued_at = excluded.enqueued_at,
-             seq = excluded.seq, leased = false, last_error = NULL
-           WHERE jobs.last_error = $6 AND NOT jobs.dead AND (jobs.leased OR jobs.at <= $2)`;
-    const params: unknown[] = [queue, now, offeredIds, offered.map((j) => j.payload), offered.map((j) => j.dueAt)];
+             seq = excluded.seq, grp = excluded.grp, leased = false, last_error = NULL
+           WHERE jobs.last_error = $7 AND NOT jobs.dead AND (jobs.leased OR jobs.at <= $2)`;
+    const params: unknown[] = [
+      queue,
+      now,
+      offeredIds,
+      offered.map((j) => j.payload),
+      offered.map((j) => j.dueAt),
+      offered.map((j) => j.group ?? null),
+    ];
     if (opts.expiredMark !== undefined) params.push(opts.expiredMark);
     const r = await this.db.query<{ id: string }>(
-      `INSERT INTO jobs (queue, id, payload, at, enqueued_at)
-       SELECT $1, u.id, u.payload, u.at, $2 FROM unnest($3::text[], $4::bytea[], $5::bigint[]) WITH ORDINALITY AS u(id, payload, at, n)
+      `INSERT INTO jobs (queue, id, payload, at, enqueued_at, grp)
+       SELECT $1, u.id, u.payload, u.at, $2, u.grp
+       FROM unnest($3::text[], $4::bytea[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(id, payload, at, grp, n)
        ORDER BY u.n
        ON CONFLICT (queue, id) ${onConflict} RETURNING id`,
       params,
@@ -96,8 +109,8 @@ export class PostgresJobs implements DurableQueues {
   async lease(queue: string, max: number, leaseMs: number, now: number): Promise<Job[]> {
     const r = await this.db.query<Row & { due: string }>(
       `WITH pick AS (
-         SELECT queue, id, at AS due FROM jobs WHERE queue = $1 AND NOT dead AND at <= $2 ORDER BY at, seq LIMIT $4
-         FOR UPDATE SKIP LOCKED)
+         SELECT queue, id, at AS due FROM jobs j WHERE queue = $1 AND NOT dead AND at <= $2 AND ${HEADS}
+         ORDER BY at, seq LIMIT $4 FOR UPDATE SKIP LOCKED)
        UPDATE jobs j SET at = $3, attempts = j.attempts + 1, leased = true
        FROM pick WHERE j.queue = pick.queue AND j.id = pick.id
        RETURNING j.*, pick.due`,
@@ -110,31 +123,36 @@ export class PostgresJobs implements DurableQueues {
 
   async ack(queue: string, leases: LeaseRef[]): Promise<boolean[]> {
     if (leases.length === 0) return [];
-    const r = await this.db.query<{ id: string; attempts: number }>(
+    const r = await this.db.query<{ id: string; attempts: number; grp: string | null }>(
       `DELETE FROM jobs j USING unnest($2::text[], $3::int[]) AS l(id, attempt)
        WHERE j.queue = $1 AND j.id = l.id AND j.attempts = l.attempt AND j.leased AND NOT j.dead
-       RETURNING j.id, j.attempts`,
+       RETURNING j.id, j.attempts, j.grp`,
       [queue, leases.map((l) => l.id), leases.map((l) => l.attempt)],
     );
+    // the next job of a group may be leased now
+    if (r.rows.some((x) => x.grp !== null)) this.kernel.wake(jobsWakeKey(queue));
     const done = new Set(r.rows.map((x) => `${x.id}\u0000${x.attempts}`));
     return leases.map((l) => done.has(`${l.id}\u0000${l.attempt}`));
   }
 
-  async retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean> {
+  async retry(queue: string, lease: LeaseRef, at: number, error: string, opts: RetryOptions = {}): Promise<boolean> {
     const r = await this.db.query(
-      `UPDATE jobs SET at = $4, leased = false, last_error = $5
+      `UPDATE jobs SET at = $4, leased = false, last_error = $5${opts.leaveGroup ? ', grp = NULL' : ''}
        WHERE queue = $1 AND id = $2 AND attempts = $3 AND leased AND NOT dead`,
       [queue, lease.id, lease.attempt, at, error],
     );
+    // the next job of its group (if it had one) may be leased now
+    if (opts.leaveGroup && r.rowCount === 1) this.kernel.wake(jobsWakeKey(queue));
     return r.rowCount === 1;
   }
 
   async deadLetter(queue: string, lease: LeaseRef, reason: string): Promise<boolean> {
-    const r = await this.db.query(
+    const r = await this.db.query<{ grp: string | null }>(
       `UPDATE jobs SET dead = true, leased = false, last_error = $4
-       WHERE queue = $1 AND id = $2 AND attempts = $3 AND leased AND NOT dead`,
+       WHERE queue = $1 AND id = $2 AND attempts = $3 AND leased AND NOT dead RETURNING grp`,
       [queue, lease.id, lease.attempt, reason],
     );
+    if (r.rows[0] && r.rows[0].grp !== null) this.kernel.wake(jobsWakeKey(queue));
     return r.rowCount === 1;
   }
 
@@ -169,7 +187,7 @@ export class PostgresJobs implements DurableQueues {
 
   async nextDueAt(queue: string, now: number): Promise<number | undefined> {
     const r = await this.db.query<{ at: string | null }>(
-      'SELECT min(at) AS at FROM jobs WHERE queue = $1 AND NOT dead',
+      `SELECT min(at) AS at FROM jobs j WHERE queue = $1 AND NOT dead AND ${HEADS}`,
       [queue],
     );
     const at = r.rows[0]?.at;

@@ -18,6 +18,18 @@ export interface NewJob {
   payload: Buffer;
   /** when it may first be leased (epoch ms, a whole number: PostgreSQL keeps it as a bigint) */
   dueAt: number;
+  /**
+   * Jobs of one group are leased one at a time, in the order they were enqueued: a job waits
+   * while an earlier job of its group is ready, delayed, leased or retrying (not once it is dead,
+   * acknowledged or has left the group: RetryOptions.leaveGroup). SNS FIFO keeps message groups
+   * in order this way, on one node or many.
+   */
+  group?: string;
+}
+
+export interface RetryOptions {
+  /** the job stays (e.g. to hold its id) but no longer holds back the rest of its group */
+  leaveGroup?: boolean;
 }
 
 export interface EnqueueOptions {
@@ -79,15 +91,16 @@ export interface DurableQueues {
   /** The work is done: the job goes. false when this lease no longer holds the job. */
   ack(queue: string, leases: LeaseRef[]): Promise<boolean[]>;
   /** The attempt failed: the job is due again at `at`, with the error kept. */
-  retry(queue: string, lease: LeaseRef, at: number, error: string): Promise<boolean>;
+  retry(queue: string, lease: LeaseRef, at: number, error: string, opts?: RetryOptions): Promise<boolean>;
   /** Given up: the job is dead, kept for inspection with its reason. */
   deadLetter(queue: string, lease: LeaseRef, reason: string): Promise<boolean>;
   /** Up to `limit` jobs of the queue (in one state, or all), by due time. */
   inspect(queue: string, now: number, opts: { state?: JobState; limit: number }): Promise<Job[]>;
   counts(queue: string, now: number): Promise<JobCounts>;
   /**
-   * When a job of the queue is next ready (due, or its lease expires): `now` when one is ready
-   * already, undefined when the queue holds none that will be.
+   * When a job of the queue is next ready (due, or its lease expires; a job waiting for an
+   * earlier one of its group does not count): `now` when one is ready already, undefined when
+   * the queue holds none that will be.
    */
   nextDueAt(queue: string, now: number): Promise<number | undefined>;
   /**
