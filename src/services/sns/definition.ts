@@ -5,6 +5,7 @@ import { SnsErrors } from './errors.js';
 import { snsAdminRoutes } from './admin.js';
 import { DELIVER_QUEUE } from './deliveries.js';
 import { Fanout, PUBLISH_QUEUE } from './fanout.js';
+import { REPLAY_QUEUE } from './archive.js';
 import { addPermission, getDataProtectionPolicy, putDataProtectionPolicy, removePermission } from './permissions.js';
 import {
   createPlatformApplication,
@@ -117,10 +118,12 @@ export const sns = defineService<SnsService>({
       ...(deps.smtp ? { smtp: deps.smtp } : {}),
     });
     // what a crashed run had leased is this run's now (embedded store: one process per data dir)
-    for (const q of [PUBLISH_QUEUE, DELIVER_QUEUE]) await deps.stores.jobs.releaseLeases?.(q, deps.clock.now());
+    for (const q of [PUBLISH_QUEUE, DELIVER_QUEUE, REPLAY_QUEUE])
+      await deps.stores.jobs.releaseLeases?.(q, deps.clock.now());
     // deliveries left from before a restart (or by another node) start at once
     void svc.fanout.publishes.kick();
     void svc.fanout.deliveries.drain.kick();
+    void svc.fanout.replays.drain.kick();
     return svc;
   },
   adminRoutes: snsAdminRoutes,

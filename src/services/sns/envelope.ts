@@ -53,6 +53,7 @@ export function notificationParts(
   m: Published,
   protocol: string,
   signed: Signed | undefined,
+  replayed = false,
 ): EnvelopeParts {
   const fields: [string, unknown][] = [
     ['Type', 'Notification'],
@@ -68,6 +69,8 @@ export function notificationParts(
       ['Signature', signed.Signature],
       ['SigningCertURL', signed.SigningCertURL],
     );
+  // a copy a replay delivers (archive.ts) says so
+  if (replayed) fields.push(['Replayed', true]);
   const head = layout(fields);
   const tail = m.attrs ? `,\n${layout([['MessageAttributes', m.attrs]]).slice(2, -2)}\n}` : '\n}';
   return { head: `${head.slice(0, -2)},\n  "UnsubscribeURL" : `, tail };

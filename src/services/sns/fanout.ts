@@ -31,8 +31,9 @@ import type { Published, PublishRecord } from './messages.js';
 import { topicArn } from './naming.js';
 import { TOPIC, type SnsService, type SubscriptionDoc, type TopicDoc } from './service.js';
 import { Signer } from './signing.js';
-import { subscriptionsOf } from './subscriptions.js';
+import { subscriptionsOf, touchTopic } from './subscriptions.js';
 import { toOutbox } from './outbox.js';
+import { archive, Replays, retentionMs } from './archive.js';
 import { sendToQueue, type Outcome, type QueueCopy } from './to-sqs.js';
 
 export const PUBLISH_QUEUE = 'sns.publish';
@@ -84,6 +85,7 @@ export class Fanout {
   private seqAt = 0;
   readonly publishes: Drain;
   readonly deliveries: Deliveries;
+  readonly replays: Replays;
   readonly poster: Poster;
   /** with --smtp: email and email-json deliveries */
   readonly mailer?: Mailer;
@@ -116,6 +118,13 @@ export class Fanout {
       sign: async (text, version, base) => this.signed(await this.signerNow(), text, version, base),
       onError: o.onError,
       jitter: o.jitter ?? 0.1,
+    });
+    this.replays = new Replays({
+      svc,
+      deliver: (_sub, rec, replayId) => this.replayTo(rec, replayId),
+      // the topic's version moves: every node's cached subscribers drop the subscription
+      ended: (sub) => touchTopic(svc, { ...sub, kind: TOPIC, name: sub.name.slice(0, sub.name.indexOf(':')) }),
+      onError: o.onError,
     });
     svc.confirmations = {
       request: (sub, base) => this.deliveries.requestConfirmation('SubscriptionConfirmation', sub, base, !!this.mailer),
@@ -150,7 +159,8 @@ export class Fanout {
     if (hit && hit.version === topic.version && now - hit.at < CACHE_MS) return hit;
     const subs: Subscriber[] = [];
     for (const s of await subscriptionsOf(this.svc, topic)) {
-      if (s.doc.pending) continue;
+      // a replay with an EndingPoint that completed leaves the subscription without new messages
+      if (s.doc.pending || (s.doc.replay?.status === 'Completed' && s.doc.replay.end !== undefined)) continue;
       const a = s.doc.attributes;
       const id = s.name.slice(s.name.indexOf(':') + 1);
       const arn = `${topicArn(topic.region, topic.account, topic.name)}:${id}`;
@@ -250,6 +260,9 @@ export class Fanout {
       const retry: DeliveryJob[] = [];
       let failed: string | undefined;
       const start = this.svc.clock.now();
+      // a FIFO topic with an ArchivePolicy keeps the message (again, idempotently, on a retry)
+      const keep = loaded && rec.fifo ? retentionMs(loaded.topic.doc) : undefined;
+      if (keep !== undefined) await archive(this.svc, key, rec, keep);
       if (loaded) {
         const byId = new Map(loaded.subs.map((s) => [s.id, s]));
         const sigs = new Map<string, EnvelopeParts>();
@@ -364,6 +377,7 @@ export class Fanout {
     rec: PublishRecord,
     m: Published,
     shared: Map<string, EnvelopeParts>,
+    replayed = false,
   ): Promise<string> {
     if (sub.raw) return textFor(m, sub.doc.protocol);
     const signer = await this.signerNow();
@@ -374,17 +388,42 @@ export class Fanout {
     let parts = shared.get(k);
     if (!parts) {
       const toSign = notificationStringToSign(rec, m, sub.doc.protocol);
-      parts = notificationParts(rec, m, sub.doc.protocol, this.signed(signer, toSign, rec.sv ?? '1', rec.base));
+      const signed = this.signed(signer, toSign, rec.sv ?? '1', rec.base);
+      parts = notificationParts(rec, m, sub.doc.protocol, signed, replayed);
       shared.set(k, parts);
     }
     return notification(parts, rec.base, sub.arn, sub.token);
   }
 
-  private async toSqs(sub: Subscriber, rec: PublishRecord, msgs: Published[], sigs: Map<string, EnvelopeParts>) {
+  /**
+   * A replay's copy of an archived message to its one subscription (rec.subs[0]): marked as
+   * replayed, with its MessageId and Timestamp, and a deduplication id of its own so a FIFO
+   * queue that had the original within 5 minutes takes it. False: retry.
+   */
+  private async replayTo(rec: PublishRecord, replayId: string): Promise<boolean> {
+    const t = parseArn(rec.topic)!;
+    const loaded = await this.loadKey({ kind: TOPIC, account: t.account, region: t.region, name: t.resource });
+    const sub = loaded?.subs.find((s) => s.id === rec.subs[0]);
+    if (!loaded || !sub) return true;
+    const m = rec.msgs[0]!;
+    if (sub.doc.protocol !== 'sqs') return (await this.outboxCopy(loaded.topic, sub, rec, m)).ok;
+    const [o] = await this.toSqs(sub, rec, [m], new Map(), `${m.id}:${replayId}`);
+    if (o!.ok) return true;
+    if (o!.client) await this.deadLetterTo(sub, rec, o!.error);
+    return o!.client;
+  }
+
+  private async toSqs(
+    sub: Subscriber,
+    rec: PublishRecord,
+    msgs: Published[],
+    sigs: Map<string, EnvelopeParts>,
+    replay?: string,
+  ) {
     const queueFifo = sub.doc.endpoint.endsWith('.fifo');
     const copies: QueueCopy[] = [];
     for (const m of msgs) {
-      const c: QueueCopy = { body: await this.body(sub, rec, m, sigs), dedup: m.id };
+      const c: QueueCopy = { body: await this.body(sub, rec, m, sigs, replay !== undefined), dedup: replay ?? m.id };
       if (sub.raw && m.attrs) c.attrs = m.attrs;
       // a FIFO topic's group reaches FIFO queues only
       if (queueFifo && m.group !== undefined) c.group = m.group;
@@ -467,7 +506,7 @@ export class Fanout {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.publishes.stop(), this.deliveries.stop()]);
+    await Promise.all([this.publishes.stop(), this.deliveries.stop(), this.replays.stop()]);
     // requests still waiting for an endpoint end now; their jobs stay for the next start
     this.poster.close();
     await this.deliveries.settle();

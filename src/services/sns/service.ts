@@ -10,6 +10,7 @@ import type { StoreKernel } from '../../store/kernel.js';
 import type { DurableQueues } from '../../store/jobs/types.js';
 import type { Resource, ResourceKey, ResourceStore } from '../../store/resources.js';
 import { effectivePolicy } from './delivery-policy.js';
+import type { ReplayState } from './archive.js';
 import type { Fanout } from './fanout.js';
 
 export const TOPIC = 'sns.topic';
@@ -19,6 +20,8 @@ export interface TopicDoc {
   fifo: boolean;
   /** the attributes as the user set them (AWS string values) */
   attributes: Record<string, string>;
+  /** since when an ArchivePolicy has kept its messages (archive.ts) */
+  archiveSince?: number;
 }
 
 export interface SubscriptionDoc {
@@ -34,6 +37,8 @@ export interface SubscriptionDoc {
   /** the confirmation token sent to the endpoint */
   token?: string;
   authenticateOnUnsubscribe?: boolean;
+  /** the replay its ReplayPolicy started (archive.ts) */
+  replay?: ReplayState;
 }
 
 export interface SnsQuotas {

@@ -17,6 +17,7 @@ import { checkSubscriptionAttribute, SUBSCRIPTION_ATTRIBUTES } from './subscript
 import { findTopic, required } from './topics.js';
 import { listPage } from './paging.js';
 import { E164 } from './outbox.js';
+import { parseReplayPolicy, startReplay } from './archive.js';
 
 const PROTOCOLS = new Set(['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose']);
 /** protocols whose endpoint must confirm (the others are confirmed at once, as for AWS within one account) */
@@ -112,6 +113,9 @@ export async function subscribe(
     const value = checkSubscriptionAttribute(k, v, { fifoTopic: topic.doc.fifo, protocol, subscribe: true, scope });
     if (value !== '') attributes[k] = value;
   }
+  const window = attributes.ReplayPolicy
+    ? parseReplayPolicy(attributes.ReplayPolicy, topic.doc, svc.clock.now())
+    : undefined;
   if (protocol === 'firehose' && !attributes.SubscriptionRoleArn)
     throw SnsErrors.invalid('Attributes Reason: SubscriptionRoleArn is required for firehose subscriptions');
   const subs = await subscriptionsOf(svc, topic);
@@ -141,6 +145,7 @@ export async function subscribe(
     doc,
     { now: svc.clock.now(), ifVersion: 0 },
   );
+  if (window) await startReplay(svc, created, window);
   await touchTopic(svc, topic);
   if (pending) await svc.confirmations.request(created, ctx.baseUrl);
   return { SubscriptionArn: pending && !input.ReturnSubscriptionArn ? 'pending confirmation' : arnOf(created) };
@@ -296,6 +301,7 @@ export async function getSubscriptionAttributes(
     SubscriptionPrincipal: d.principal,
     ...d.attributes,
   };
+  if (d.replay) out.ReplayStatus = d.replay.status;
   if (d.attributes.FilterPolicy) out.FilterPolicyScope = d.attributes.FilterPolicyScope ?? 'MessageAttributes';
   else delete out.FilterPolicyScope;
   if (d.protocol === 'http' || d.protocol === 'https') {
@@ -336,6 +342,11 @@ export async function setSubscriptionAttributes(
     const subs = await subscriptionsOf(svc, topicOf(sub));
     if (svc.filterPolicies(subs) >= svc.quotas.filterPoliciesPerTopic) throw SnsErrors.FilterPolicyLimitExceeded();
   }
-  await svc.resources.put(sub, { ...sub.doc, attributes }, { now: svc.clock.now(), ifVersion: sub.version });
+  const window =
+    name === 'ReplayPolicy' && value && topic ? parseReplayPolicy(value, topic.doc, svc.clock.now()) : undefined;
+  const doc: SubscriptionDoc = { ...sub.doc, attributes };
+  if (name === 'ReplayPolicy' && !value) delete doc.replay;
+  const put = await svc.resources.put(sub, doc, { now: svc.clock.now(), ifVersion: sub.version });
+  if (window) await startReplay(svc, put, window);
   await touchTopic(svc, topicOf(sub));
 }

@@ -8,6 +8,7 @@ import { TOPIC, type SnsService, type TopicDoc } from './service.js';
 import { subscriptionsOf, UNSUBSCRIBED } from './subscriptions.js';
 import { checkDeliveryPolicy, DEFAULT_RETRY } from './delivery-policy.js';
 import { listPage } from './paging.js';
+import { beginningArchiveTime, checkArchivePolicy, dropArchive, retentionMs } from './archive.js';
 
 /** The attributes CreateTopic and SetTopicAttributes take (FifoTopic only at creation). */
 const SETTABLE = new Set([
@@ -65,7 +66,8 @@ export function defaultPolicy(arn: string, account: string): string {
 }
 
 /** Topic attributes whose values AWS checks (the rest are kept as given). */
-function checkTopicAttribute(name: string, value: string): void {
+function checkTopicAttribute(name: string, value: string, fifo: boolean): void {
+  if (name === 'ArchivePolicy' && value !== '') checkArchivePolicy(value, fifo);
   if (name === 'DeliveryPolicy' && value !== '') {
     let policy: unknown;
     try {
@@ -109,11 +111,11 @@ export async function createTopic(
 ): Promise<T.CreateTopicResponse> {
   const name = required(input.Name, 'Name');
   const attributes: Record<string, string> = { ...(input.Attributes ?? {}) };
+  const fifo = attributes.FifoTopic?.toLowerCase() === 'true';
   for (const [k, v] of Object.entries(attributes)) {
     if (!SETTABLE.has(k)) throw SnsErrors.invalid('AttributeName');
-    checkTopicAttribute(k, v);
+    checkTopicAttribute(k, v, fifo);
   }
-  const fifo = attributes.FifoTopic?.toLowerCase() === 'true';
   if (fifo) attributes.FifoTopic = 'true';
   // AWS keeps no explicit FifoTopic=false
   else delete attributes.FifoTopic;
@@ -141,7 +143,9 @@ export async function createTopic(
     }
     return { TopicArn: arn };
   }
-  await svc.resources.put<TopicDoc>(key, { fifo, attributes }, { now: svc.clock.now(), tags });
+  const doc: TopicDoc = { fifo, attributes };
+  if (retentionMs(doc) !== undefined) doc.archiveSince = svc.clock.now();
+  await svc.resources.put<TopicDoc>(key, doc, { now: svc.clock.now(), tags });
   return { TopicArn: arn };
 }
 
@@ -169,6 +173,8 @@ export async function getTopicAttributes(
     out.FifoTopic = 'true';
     out.ContentBasedDeduplication = set.ContentBasedDeduplication ?? 'false';
   }
+  const begins = beginningArchiveTime(topic.doc, svc.clock.now());
+  if (begins !== undefined) out.BeginningArchiveTime = new Date(begins).toISOString();
   for (const [k, v] of Object.entries(set)) if (!(k in out)) out[k] = v;
   return { Attributes: out };
 }
@@ -180,6 +186,7 @@ export async function deleteTopic(svc: SnsService, _ctx: RequestContext, input: 
   for (const s of await subscriptionsOf(svc, key)) await svc.resources.delete(s, { now: svc.clock.now() });
   const gone = await svc.resources.list(UNSUBSCRIBED, key.account, key.region, { prefix: `${key.name}:` });
   for (const g of gone) await svc.resources.delete(g, { now: svc.clock.now() });
+  await dropArchive(svc, key);
   svc.fanout.forget(key);
 }
 
@@ -206,13 +213,16 @@ export async function setTopicAttributes(
   const name = required(input.AttributeName, 'AttributeName');
   // FifoTopic is fixed at creation
   if (!SETTABLE.has(name) || name === 'FifoTopic') throw SnsErrors.invalid('AttributeName');
-  checkTopicAttribute(name, input.AttributeValue ?? '');
+  checkTopicAttribute(name, input.AttributeValue ?? '', topic.doc.fifo);
   const attributes = { ...topic.doc.attributes };
   if (input.AttributeValue === undefined || input.AttributeValue === '') delete attributes[name];
   else attributes[name] = input.AttributeValue;
-  await svc.resources.put<TopicDoc>(
-    topic,
-    { ...topic.doc, attributes },
-    { now: svc.clock.now(), ifVersion: topic.version },
-  );
+  const doc: TopicDoc = { ...topic.doc, attributes };
+  const archived = retentionMs(topic.doc) !== undefined;
+  const archives = retentionMs(doc) !== undefined;
+  // archiving starts now; turned off, the archive goes
+  if (archives && !archived) doc.archiveSince = svc.clock.now();
+  if (!archives) delete doc.archiveSince;
+  await svc.resources.put<TopicDoc>(topic, doc, { now: svc.clock.now(), ifVersion: topic.version });
+  if (archived && !archives) await dropArchive(svc, topic);
 }
