@@ -319,27 +319,30 @@ describe('SNS delivery into SQS', () => {
   });
 });
 
+/** A FIFO topic (content-based deduplication) with a FIFO queue of the same name subscribed raw. */
+async function fifoTopicToQueue(kit: SnsKit, name: string) {
+  const { TopicArn } = await kit.sns.send(
+    new sns.CreateTopicCommand({ Name: name, Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' } }),
+  );
+  const q = await kit.queue(name, { FifoQueue: 'true' });
+  await kit.sns.send(
+    new sns.SubscribeCommand({
+      TopicArn,
+      Protocol: 'sqs',
+      Endpoint: q.arn,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  return { TopicArn: TopicArn!, q };
+}
+
 describe('SNS FIFO deduplication', () => {
   it('drops a repeated deduplication id for 5 minutes, over the whole topic', async () => {
     const clock = new ManualClock();
     const wharf = await withWharf({ clock });
     const kit = snsKit(wharf);
     try {
-      const { TopicArn } = await kit.sns.send(
-        new sns.CreateTopicCommand({
-          Name: 'dedup.fifo',
-          Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
-        }),
-      );
-      const q = await kit.queue('dedup.fifo', { FifoQueue: 'true' });
-      await kit.sns.send(
-        new sns.SubscribeCommand({
-          TopicArn,
-          Protocol: 'sqs',
-          Endpoint: q.arn,
-          Attributes: { RawMessageDelivery: 'true' },
-        }),
-      );
+      const { TopicArn, q } = await fifoTopicToQueue(kit, 'dedup.fifo');
       const pub = (Message: string, MessageGroupId: string, MessageDeduplicationId?: string) =>
         kit.sns.send(new sns.PublishCommand({ TopicArn, Message, MessageGroupId, MessageDeduplicationId }));
       await pub('a', 'g1', 'same');
@@ -388,21 +391,7 @@ describe('SNS FIFO order under failure', () => {
       return call(service, op, ctx, input);
     };
     try {
-      const { TopicArn } = await kit.sns.send(
-        new sns.CreateTopicCommand({
-          Name: 'ordered.fifo',
-          Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' },
-        }),
-      );
-      const q = await kit.queue('ordered.fifo', { FifoQueue: 'true' });
-      await kit.sns.send(
-        new sns.SubscribeCommand({
-          TopicArn,
-          Protocol: 'sqs',
-          Endpoint: q.arn,
-          Attributes: { RawMessageDelivery: 'true' },
-        }),
-      );
+      const { TopicArn, q } = await fifoTopicToQueue(kit, 'ordered.fifo');
       const pub = (Message: string, MessageGroupId: string) =>
         kit.sns.send(new sns.PublishCommand({ TopicArn, Message, MessageGroupId }));
       await pub('first', 'g1');
