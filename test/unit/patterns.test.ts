@@ -94,6 +94,12 @@ describe('patterns: matching', () => {
   it('cidr for IPv4 and IPv6', () => {
     const v4 = { ip: [{ cidr: '10.0.0.0/24' }] };
     expect(['10.0.0.7', '10.0.1.7', 'not an ip'].map((ip) => body(v4, { ip }))).toEqual([true, false, false]);
+    // the mask's edges: no bits, all bits, and the top bit (addresses past 2^31)
+    const nets = (cidr: string, ips: string[]) => ips.map((ip) => body({ ip: [{ cidr }] }, { ip }));
+    expect(nets('0.0.0.0/0', ['1.2.3.4', '255.255.255.255', '::1'])).toEqual([true, true, false]);
+    expect(nets('10.1.2.3/32', ['10.1.2.3', '10.1.2.4'])).toEqual([true, false]);
+    expect(nets('128.0.0.0/1', ['200.1.1.1', '127.255.255.255', '255.255.255.255'])).toEqual([true, false, true]);
+    expect(nets('255.255.255.254/31', ['255.255.255.255', '255.255.255.253'])).toEqual([true, false]);
     const v6 = { ip: [{ cidr: '2001:db8::/32' }] };
     expect(['2001:db8::1', '2001:db9::1', '10.0.0.7'].map((ip) => body(v6, { ip }))).toEqual([true, false, false]);
   });

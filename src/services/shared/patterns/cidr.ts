@@ -7,10 +7,27 @@ export interface Cidr {
   /** the network address, masked */
   base: bigint;
   mask: bigint;
+  /** IPv4: the same as 32-bit numbers (matching an IPv4 value needs no bigint) */
+  base4: number;
+  mask4: number;
 }
 
-function v4(s: string): bigint {
-  return s.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n);
+function v4n(s: string): number {
+  let n = 0;
+  for (const p of s.split('.')) n = n * 256 + Number(p);
+  return n;
+}
+
+const v4 = (s: string): bigint => BigInt(v4n(s));
+
+// the last IPv4 value read as a number: one event's value is checked against every cidr rule in turn
+let lastV4Text: string | undefined;
+let lastV4: number | undefined;
+
+function v4Number(s: string): number | undefined {
+  if (s === lastV4Text) return lastV4;
+  lastV4Text = s;
+  return (lastV4 = isIPv4(s) ? v4n(s) : undefined);
 }
 
 function v6(s: string): bigint {
@@ -56,10 +73,16 @@ export function parseCidr(s: string, fail: (why: string) => never): Cidr {
   const bits = Number(m);
   if (bits > (ip.v6 ? 128 : 32)) fail(`Nonstandard IP address: ${addr}`);
   const netMask = mask(ip.v6, bits);
-  return { v6: ip.v6, bits, base: ip.n & netMask, mask: netMask };
+  const mask4 = ip.v6 || bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const base4 = ip.v6 ? 0 : (Number(ip.n) & mask4) >>> 0;
+  return { v6: ip.v6, bits, base: ip.n & netMask, mask: netMask, base4, mask4 };
 }
 
 export function inCidr(net: Cidr, s: string): boolean {
+  if (!net.v6) {
+    const n = v4Number(s);
+    return n !== undefined && (n & net.mask4) >>> 0 === net.base4;
+  }
   const ip = parseIp(s);
   return !!ip && ip.v6 === net.v6 && (ip.n & net.mask) === net.base;
 }

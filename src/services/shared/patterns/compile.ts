@@ -33,6 +33,8 @@ interface PathIndex {
 
 interface Trie {
   children: Map<string, Trie>;
+  /** the same, as an array: what matching walks (faster to go through than the map) */
+  edges: [string, Trie][];
   /** the path index of the path ending here, or -1 */
   path: number;
 }
@@ -82,7 +84,7 @@ export class CompiledPatterns<T> {
   /** conjunctions whose every condition allows absence: they may match with no hit at all */
   private readonly absentOnly: number[] = [];
   /** the paths the indexes use, and the trie the event is walked along for them */
-  private readonly trie: Trie = { children: new Map(), path: -1 };
+  private readonly trie: Trie = { children: new Map(), edges: [], path: -1 };
   private readonly indexed: number[];
   private readonly segs: string[][];
   /** the event being matched: a path's values when first asked for */
@@ -173,7 +175,10 @@ export class CompiledPatterns<T> {
       let node = this.trie;
       for (const k of this.segs[p]) {
         let next = node.children.get(k);
-        if (!next) node.children.set(k, (next = { children: new Map(), path: -1 }));
+        if (!next) {
+          node.children.set(k, (next = { children: new Map(), edges: [], path: -1 }));
+          node.edges.push([k, next]);
+        }
         node = next;
       }
       node.path = p;
@@ -224,12 +229,14 @@ export class CompiledPatterns<T> {
 
   private hit(list: number[] | undefined, touched: number[]): void {
     if (!list) return;
-    for (const ci of list) {
-      if (this.condSeen[ci] === this.epoch) continue;
-      this.condSeen[ci] = this.epoch;
-      const cj = this.conds[ci].conj;
-      if (this.hits[cj]++ === 0) touched.push(cj);
-    }
+    for (const ci of list) this.hitOne(ci, touched);
+  }
+
+  private hitOne(ci: number, touched: number[]): void {
+    if (this.condSeen[ci] === this.epoch) return;
+    this.condSeen[ci] = this.epoch;
+    const cj = this.conds[ci].conj;
+    if (this.hits[cj]++ === 0) touched.push(cj);
   }
 
   private byLength(m: Map<number, Map<string, number[]>>, v: string, suffix: boolean, touched: number[]): void {
@@ -256,8 +263,10 @@ export class CompiledPatterns<T> {
         if (ix.suffixIc.size) this.byLength(ix.suffixIc, lower, true, touched);
       }
     }
-    for (const [m, ci] of ix.scan) {
-      if (this.condSeen[ci] !== this.epoch && matchValue(m, v)) this.hit([ci], touched);
+    const scan = ix.scan;
+    for (let i = 0; i < scan.length; i++) {
+      const ci = scan[i]![1];
+      if (this.condSeen[ci] !== this.epoch && matchValue(scan[i]![0], v)) this.hitOne(ci, touched);
     }
   }
 
@@ -294,9 +303,10 @@ export class CompiledPatterns<T> {
       if (Array.isArray(v)) {
         for (const x of v) walk(x, node);
       } else if (typeof v === 'object' && v !== null) {
-        for (const [k, child] of node.children) {
-          const x = (v as Record<string, unknown>)[k];
-          if (x !== undefined) walk(x, child);
+        const edges = node.edges;
+        for (let i = 0; i < edges.length; i++) {
+          const x = (v as Record<string, unknown>)[edges[i]![0]];
+          if (x !== undefined) walk(x, edges[i]![1]);
         }
       } else if (node.path >= 0 && v !== undefined) {
         if (this.valsAt[node.path] !== this.epoch) this.hit(this.index[node.path].present, touched);
