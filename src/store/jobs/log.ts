@@ -188,6 +188,20 @@ export class LogJobs implements DurableQueues, LogModule {
     return member(j) && q.groups.get(j.group!)![0] !== seq;
   }
 
+  /** The job a heap entry (at, seq) of the queue stands for, unless the entry went stale. */
+  private current(queue: string, q: Queue, at: number, seq: number): Rec | undefined {
+    const j = this.jobs.get(seq);
+    if (!j || j.queue !== queue || j.flags & DEAD || j.at !== at || this.waiting(q, seq, j)) return undefined;
+    return j;
+  }
+
+  private appendDel(seqs: number[]): void {
+    this.log.append(T.DEL, (w) => {
+      w.u32(seqs.length);
+      for (const seq of seqs) w.f64(seq);
+    });
+  }
+
   private dropQueue(name: string): number {
     const q = this.queues.get(name);
     if (!q) return 0;
@@ -282,10 +296,7 @@ export class LogJobs implements DurableQueues, LogModule {
         // its window closed: the old job goes first, so a replay sees the id free again
         attempts = old.attempts;
         this.drop(held);
-        this.log.append(T.DEL, (w) => {
-          w.u32(1);
-          w.f64(held);
-        });
+        this.appendDel([held]);
       }
       fresh.add(id);
       const seq = this.nextSeq++;
@@ -318,8 +329,8 @@ export class LogJobs implements DurableQueues, LogModule {
       const at = heap.peekAt();
       const seq = heap.peekSeq();
       heap.pop();
-      const j = this.jobs.get(seq);
-      if (!j || j.queue !== queue || j.flags & DEAD || j.at !== at || this.waiting(q, seq, j)) continue;
+      const j = this.current(queue, q, at, seq);
+      if (!j) continue;
       j.attempts++;
       j.flags |= LEASED;
       j.at = now + leaseMs;
@@ -341,10 +352,7 @@ export class LogJobs implements DurableQueues, LogModule {
       return true;
     });
     if (gone.length) {
-      this.log.append(T.DEL, (w) => {
-        w.u32(gone.length);
-        for (const seq of gone) w.f64(seq);
-      });
+      this.appendDel(gone);
       await this.log.durable();
     }
     if (next) this.wake(queue);
@@ -425,9 +433,7 @@ export class LogJobs implements DurableQueues, LogModule {
     // the heap's front may be stale: drop such entries (they would be skipped by lease anyway)
     const heap = q.heap;
     while (heap.size) {
-      const seq = heap.peekSeq();
-      const j = this.jobs.get(seq);
-      if (j && j.queue === queue && !(j.flags & DEAD) && j.at === heap.peekAt() && !this.waiting(q, seq, j)) break;
+      if (this.current(queue, q, heap.peekAt(), heap.peekSeq())) break;
       heap.pop();
     }
     if (!heap.size) return undefined;

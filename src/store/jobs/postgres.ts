@@ -68,10 +68,10 @@ export class PostgresJobs implements DurableQueues {
     if (jobs.length === 0) return [];
     const ids = jobs.map((j) => j.id ?? randomUUID());
     // a duplicate within the batch itself: the first one is offered, the rest are duplicates
-    const first = new Map<string, NewJob>();
-    ids.forEach((id, i) => first.has(id) || first.set(id, jobs[i]!));
-    const offeredIds = [...first.keys()];
-    const offered = [...first.values()];
+    const firstAt = new Map<string, number>();
+    ids.forEach((id, i) => firstAt.has(id) || firstAt.set(id, i));
+    const offeredIds = [...firstAt.keys()];
+    const offered = [...firstAt.values()].map((i) => jobs[i]!);
     // a job whose deduplication window closed (EnqueueOptions.expiredMark) is replaced in place
     const onConflict =
       opts.expiredMark === undefined
@@ -98,12 +98,8 @@ export class PostgresJobs implements DurableQueues {
     );
     const added = new Set(r.rows.map((x) => x.id));
     if (offered.some((j, i) => added.has(offeredIds[i]!) && j.dueAt <= now)) this.kernel.wake(jobsWakeKey(queue));
-    const seen = new Set<string>();
-    return ids.map((id) => {
-      const duplicate = !added.has(id) || seen.has(id);
-      seen.add(id);
-      return { id, duplicate };
-    });
+    // added, and the one of the batch that was offered
+    return ids.map((id, i) => ({ id, duplicate: !added.has(id) || firstAt.get(id) !== i }));
   }
 
   async lease(queue: string, max: number, leaseMs: number, now: number): Promise<Job[]> {
