@@ -47,18 +47,23 @@ export interface ReplayState {
 
 const invalid = (why: string) => SnsErrors.invalid(`ArchivePolicy Reason: ${why}`);
 
-/** Checks an ArchivePolicy value; `{}` turns archiving off. */
-export function checkArchivePolicy(value: string, fifo: boolean): void {
-  if (!fifo) throw SnsErrors.invalid('ArchivePolicy Reason: Message archiving is only supported on FIFO topics');
+/** A policy's JSON object, with no field but the ones it may have. */
+function policyFields(value: string, fields: string[], fail: (why: string) => Error): Record<string, unknown> {
   let p: unknown;
   try {
     p = JSON.parse(value);
   } catch {
-    throw invalid('failed to parse JSON.');
+    throw fail('failed to parse JSON.');
   }
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw invalid('must be a JSON object');
-  for (const k of Object.keys(p)) if (k !== 'MessageRetentionPeriod') throw invalid(`Unknown field ${k}`);
-  const days = (p as { MessageRetentionPeriod?: unknown }).MessageRetentionPeriod;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw fail('must be a JSON object');
+  for (const k of Object.keys(p)) if (!fields.includes(k)) throw fail(`Unknown field ${k}`);
+  return p as Record<string, unknown>;
+}
+
+/** Checks an ArchivePolicy value; `{}` turns archiving off. */
+export function checkArchivePolicy(value: string, fifo: boolean): void {
+  if (!fifo) throw SnsErrors.invalid('ArchivePolicy Reason: Message archiving is only supported on FIFO topics');
+  const days = policyFields(value, ['MessageRetentionPeriod'], invalid).MessageRetentionPeriod;
   if (days === undefined) return;
   const n = typeof days === 'string' && /^\d+$/.test(days) ? Number(days) : days;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 365)
@@ -90,16 +95,7 @@ function instant(v: unknown, name: string): number {
 
 /** Checks a ReplayPolicy against the topic's archive; answers the window it asks for. */
 export function parseReplayPolicy(value: string, topic: TopicDoc, now: number): { start: number; end?: number } {
-  let p: unknown;
-  try {
-    p = JSON.parse(value);
-  } catch {
-    throw replayInvalid('failed to parse JSON.');
-  }
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw replayInvalid('must be a JSON object');
-  const r = p as Record<string, unknown>;
-  for (const k of Object.keys(r))
-    if (k !== 'PointType' && k !== 'StartingPoint' && k !== 'EndingPoint') throw replayInvalid(`Unknown field ${k}`);
+  const r = policyFields(value, ['PointType', 'StartingPoint', 'EndingPoint'], replayInvalid);
   if (r.PointType !== 'Timestamp') throw replayInvalid('PointType must be Timestamp');
   const start = instant(r.StartingPoint, 'StartingPoint');
   const begins = beginningArchiveTime(topic, now);

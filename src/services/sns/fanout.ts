@@ -64,6 +64,8 @@ interface Cached {
   topic: Resource<TopicDoc>;
   subs: Subscriber[];
   filter: TopicFilter;
+  /** how long its ArchivePolicy keeps messages, when it has one */
+  keepMs: number | undefined;
 }
 
 export interface FanoutOptions {
@@ -179,7 +181,7 @@ export class Fanout {
     const filter = new TopicFilter(
       subs.map((s) => ({ policy: s.doc.attributes.FilterPolicy, scope: s.doc.attributes.FilterPolicyScope })),
     );
-    const c = { version: topic.version, at: now, topic, subs, filter };
+    const c = { version: topic.version, at: now, topic, subs, filter, keepMs: retentionMs(topic.doc) };
     this.cache.set(k, c);
     return c;
   }
@@ -261,8 +263,7 @@ export class Fanout {
       let failed: string | undefined;
       const start = this.svc.clock.now();
       // a FIFO topic with an ArchivePolicy keeps the message (again, idempotently, on a retry)
-      const keep = loaded && rec.fifo ? retentionMs(loaded.topic.doc) : undefined;
-      if (keep !== undefined) await archive(this.svc, key, rec, keep);
+      if (rec.fifo && loaded?.keepMs !== undefined) await archive(this.svc, key, rec, loaded.keepMs);
       if (loaded) {
         const byId = new Map(loaded.subs.map((s) => [s.id, s]));
         const sigs = new Map<string, EnvelopeParts>();
