@@ -27,8 +27,8 @@ describe('SNS delivery into SQS', () => {
   let client: sns.SNSClient;
   const topic = async (Name: string, Attributes?: Record<string, string>) =>
     (await client.send(new sns.CreateTopicCommand({ Name, Attributes }))).TopicArn!;
-  const subscribe = async (TopicArn: string, Endpoint: string, Attributes?: Record<string, string>) =>
-    (await client.send(new sns.SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint, Attributes }))).SubscriptionArn!;
+  const subscribe = (TopicArn: string, Endpoint: string, Attributes?: Record<string, string>) =>
+    subscribeSqs(kit, TopicArn, Endpoint, Attributes);
 
   beforeAll(async () => {
     wharf = await withWharf();
@@ -319,20 +319,19 @@ describe('SNS delivery into SQS', () => {
   });
 });
 
+/** An SQS subscription; its ARN. */
+async function subscribeSqs(kit: SnsKit, TopicArn: string, Endpoint: string, Attributes?: Record<string, string>) {
+  return (await kit.sns.send(new sns.SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint, Attributes })))
+    .SubscriptionArn!;
+}
+
 /** A FIFO topic (content-based deduplication) with a FIFO queue of the same name subscribed raw. */
 async function fifoTopicToQueue(kit: SnsKit, name: string) {
   const { TopicArn } = await kit.sns.send(
     new sns.CreateTopicCommand({ Name: name, Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'true' } }),
   );
   const q = await kit.queue(name, { FifoQueue: 'true' });
-  await kit.sns.send(
-    new sns.SubscribeCommand({
-      TopicArn,
-      Protocol: 'sqs',
-      Endpoint: q.arn,
-      Attributes: { RawMessageDelivery: 'true' },
-    }),
-  );
+  await subscribeSqs(kit, TopicArn!, q.arn, { RawMessageDelivery: 'true' });
   return { TopicArn: TopicArn!, q };
 }
 
@@ -424,14 +423,7 @@ describe('SNS publish durability', () => {
       let kit = snsKit(wharf);
       const { TopicArn } = await kit.sns.send(new sns.CreateTopicCommand({ Name: 'durable' }));
       const q = await kit.queue('durable');
-      await kit.sns.send(
-        new sns.SubscribeCommand({
-          TopicArn,
-          Protocol: 'sqs',
-          Endpoint: q.arn,
-          Attributes: { RawMessageDelivery: 'true' },
-        }),
-      );
+      await subscribeSqs(kit, TopicArn!, q.arn, { RawMessageDelivery: 'true' });
       // hold deliveries back: the publish is answered once its record is durable, and not delivered yet
       await wharf.services.sns.fanout.publishes.stop();
       await kit.sns.send(new sns.PublishCommand({ TopicArn, Message: 'kept' }));
