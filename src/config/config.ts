@@ -41,6 +41,12 @@ export interface WharfConfig {
   smtpFrom: string;
   /** AWS's quota of subscriptions with a filter policy per topic (200); benchmarks may raise it */
   snsFilterPoliciesPerTopic: number;
+  /** Kinesis per-shard throughput limits for provisioned streams: 'on' (AWS's) or 'off' */
+  kinesisThrottling: 'on' | 'off';
+  /** how long a Kinesis stream stays CREATING or UPDATING, ms */
+  kinesisStatusDelayMs: number;
+  /** AWS's quota of open Kinesis shards per account and region (500); benchmarks may raise it */
+  kinesisShardLimit: number;
 }
 
 export const DEFAULTS: WharfConfig = {
@@ -59,6 +65,9 @@ export const DEFAULTS: WharfConfig = {
   maxBodyBytes: 8 * 1024 * 1024,
   sqsInflightLimit: 120_000,
   snsFilterPoliciesPerTopic: 200,
+  kinesisThrottling: 'on',
+  kinesisStatusDelayMs: 0,
+  kinesisShardLimit: 500,
   smtpFrom: 'no-reply@sns.amazonaws.com',
 };
 
@@ -184,6 +193,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'WHARF_SNS_FILTER_POLICIES_PER_TOPIC',
     type: 'number',
     help: 'subscriptions with a filter policy per topic (the AWS quota)',
+  },
+  {
+    key: 'kinesisThrottling',
+    flag: 'kinesis-throttling',
+    env: 'WHARF_KINESIS_THROTTLING',
+    type: 'string',
+    values: ['on', 'off'],
+    help: "Kinesis per-shard throughput limits of provisioned streams (AWS's), or off",
+  },
+  {
+    key: 'kinesisStatusDelayMs',
+    flag: 'kinesis-status-delay-ms',
+    env: 'WHARF_KINESIS_STATUS_DELAY_MS',
+    type: 'number',
+    help: 'how long a Kinesis stream stays CREATING or UPDATING, ms',
+  },
+  {
+    key: 'kinesisShardLimit',
+    flag: 'kinesis-shard-limit',
+    env: 'WHARF_KINESIS_SHARD_LIMIT',
+    type: 'number',
+    help: 'open Kinesis shards per account and region (the AWS quota)',
   },
 ];
 

@@ -207,7 +207,12 @@ export async function startWharf(opts: StartOptions = {}): Promise<Wharf> {
     nodeId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     maintenanceIntervalMs: maintenanceIntervalMs ?? 1000,
     scheduler,
-    quotas: { sqsInflightLimit: config.sqsInflightLimit, snsFilterPoliciesPerTopic: config.snsFilterPoliciesPerTopic },
+    quotas: {
+      sqsInflightLimit: config.sqsInflightLimit,
+      snsFilterPoliciesPerTopic: config.snsFilterPoliciesPerTopic,
+      kinesisShardLimit: config.kinesisShardLimit,
+    },
+    kinesis: { throttling: config.kinesisThrottling === 'on', statusDelayMs: config.kinesisStatusDelayMs },
     ...(trustCa ? { trustCa } : {}),
     ...(config.smtp ? { smtp: { url: config.smtp, from: config.smtpFrom } } : {}),
     accountOf: (k) => credentials?.get(k)?.accountId ?? anonymousAccount(k, config.defaultAccount),

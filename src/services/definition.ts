@@ -43,7 +43,9 @@ export interface ServiceDeps {
   /** background sweep interval; 0 disables it (tests drive the work themselves) */
   maintenanceIntervalMs: number;
   /** AWS's quotas, as configured (config options with AWS's defaults) */
-  quotas: { sqsInflightLimit: number; snsFilterPoliciesPerTopic: number };
+  quotas: { sqsInflightLimit: number; snsFilterPoliciesPerTopic: number; kinesisShardLimit: number };
+  /** Kinesis behaviour switches: throughput limits, how long status transitions take */
+  kinesis: { throttling: boolean; statusDelayMs: number };
   /** extra CA certificates (PEM text) for outgoing HTTPS, besides the system's */
   trustCa?: string;
   /** the SMTP relay for email deliveries, and the sender address */

@@ -5,8 +5,9 @@
 import { sqs } from './sqs/definition.js';
 import { sns } from './sns/definition.js';
 import { sts } from './sts/definition.js';
+import { kinesis } from './kinesis/definition.js';
 
-export const REGISTRY = { sqs, sns, sts };
+export const REGISTRY = { sqs, sns, sts, kinesis };
 
 export type ServiceName = keyof typeof REGISTRY;
 /** The running instance of each service (what its handlers receive). */

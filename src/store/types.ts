@@ -2,6 +2,7 @@
 import type { StoreKernel } from './kernel.js';
 import type { DurableQueues } from './jobs/types.js';
 import type { SqsStore } from './sqs/types.js';
+import type { KinesisStore } from './kinesis/types.js';
 
 /** What a backend opens: its kernel and the service modules plugged into it. */
 export interface Stores {
@@ -9,6 +10,8 @@ export interface Stores {
   sqs: SqsStore;
   /** durable internal queues (deliveries, invocations) */
   jobs: DurableQueues;
+  /** Kinesis shard records */
+  kinesis: KinesisStore;
 }
 
 /** The store cannot be reached right now (database down); clients get ServiceUnavailable and retry. */

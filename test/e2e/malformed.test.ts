@@ -218,13 +218,13 @@ describe('JSON protocol', () => {
       expectJsonError(await json(t, '{}'), 400, `${CORAL}UnknownOperationException`, 'UnknownOperationException');
     }
     // a service Wharf does not serve: the message names what was asked for and what is served
-    for (const t of ['Kinesis_20131202.ListStreams', 'DynamoDB_20120810.ListTables', '.ListQueues']) {
+    for (const t of ['Firehose_20150804.ListDeliveryStreams', 'DynamoDB_20120810.ListTables', '.ListQueues']) {
       const r = await json(t, '{}');
       expect(r.status).toBe(400);
       const body = JSON.parse(r.body) as Json;
       expect(body.__type).toBe(`${CORAL}UnknownOperationException`);
       expect(body.message).toBe(
-        `Wharf does not serve X-Amz-Target ${t}; it serves sqs (X-Amz-Target AmazonSQS), sns, sts.`,
+        `Wharf does not serve X-Amz-Target ${t}; it serves sqs (X-Amz-Target AmazonSQS), sns, sts, kinesis (X-Amz-Target Kinesis_20131202).`,
       );
       // not SQS's: no legacy Query code
       expect(r.headers['x-amzn-query-error']).toBeUndefined();

@@ -6,11 +6,12 @@ import { dropSchema, freshSchema, PG_URL } from '../helpers/pg.js';
 import { storeConformance } from './sqs-store.conformance.js';
 import { resourceConformance } from './resources.conformance.js';
 import { jobsConformance } from './jobs.conformance.js';
+import { kinesisConformance } from './kinesis.conformance.js';
 
 let schema = '';
 const open = () => openPostgresStores({ url: PG_URL, schema, poolSize: 4 });
 
-for (const suite of [storeConformance, resourceConformance, jobsConformance])
+for (const suite of [storeConformance, resourceConformance, jobsConformance, kinesisConformance])
   suite({
     name: 'postgres',
     open: async () => {

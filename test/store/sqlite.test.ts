@@ -8,8 +8,9 @@ import type { Stores } from '../../src/store/types.js';
 import { storeConformance } from './sqs-store.conformance.js';
 import { resourceConformance } from './resources.conformance.js';
 import { jobsConformance } from './jobs.conformance.js';
+import { kinesisConformance } from './kinesis.conformance.js';
 
-for (const suite of [storeConformance, resourceConformance, jobsConformance])
+for (const suite of [storeConformance, resourceConformance, jobsConformance, kinesisConformance])
   suite({
     name: 'sqlite :memory:',
     open: async () => openSqliteStores({ path: ':memory:', durability: 'fsync' }),
@@ -18,7 +19,7 @@ for (const suite of [storeConformance, resourceConformance, jobsConformance])
 
 for (const durability of ['fsync', 'os'] as const) {
   let dir = '';
-  for (const suite of [storeConformance, resourceConformance, jobsConformance])
+  for (const suite of [storeConformance, resourceConformance, jobsConformance, kinesisConformance])
     suite({
       name: `sqlite file, durability ${durability}`,
       open: async () => {

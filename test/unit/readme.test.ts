@@ -35,9 +35,10 @@ describe('README', () => {
     }
   });
 
-  it('lists exactly the SQS, STS and SNS operations the server implements', () => {
+  it('lists exactly the SQS, STS, SNS and Kinesis operations the server implements', () => {
     expect(table('operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sqs.operations).sort());
     expect(table('sts-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sts.operations).sort());
     expect(table('sns-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.sns.operations).sort());
+    expect(table('kinesis-operations').map((r) => r[0])).toEqual(Object.keys(REGISTRY.kinesis.operations).sort());
   });
 });

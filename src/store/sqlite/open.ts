@@ -5,6 +5,7 @@ import { SqliteKernel } from './kernel.js';
 import { SqliteSqsStore } from '../sqs/sqlite/store.js';
 import { LogJobs } from '../jobs/log.js';
 import { jobsWakeKey } from '../jobs/types.js';
+import { LogKinesis } from '../kinesis/log.js';
 
 /** `now`: the injected clock (the SQS index is rebuilt at start as of this time) */
 export function openSqliteStores(opts: EngineOptions & { now?: () => number }): Stores {
@@ -15,7 +16,11 @@ export function openSqliteStores(opts: EngineOptions & { now?: () => number }): 
     const jobs = new LogJobs(l.log, l.dir, l.durability === 'fsync', (q) => kernel.wake(jobsWakeKey(q)));
     jobs.load();
     kernel.plug(jobs.module());
-    return { kernel, sqs, jobs };
+    const k = kernel.openLog('kinesis');
+    const kinesis = new LogKinesis(k.log, k.dir, k.durability === 'fsync', (key) => kernel.wake(key));
+    kinesis.load();
+    kernel.plug(kinesis.module());
+    return { kernel, sqs, jobs, kinesis };
   } catch (e) {
     void kernel.close();
     throw e;
