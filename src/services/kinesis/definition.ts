@@ -4,6 +4,7 @@ import type { Operations } from './generated/types.js';
 import { KinesisErrors } from './errors.js';
 import { getRecords, getShardIterator, putRecord, putRecords } from './records.js';
 import { KinesisService } from './service.js';
+import { listShards, mergeShards, splitShard, updateShardCount } from './shards.js';
 import {
   createStream,
   decreaseStreamRetentionPeriod,
@@ -28,9 +29,13 @@ export const kinesis = defineService<KinesisService>({
     GetRecords: getRecords,
     GetShardIterator: getShardIterator,
     IncreaseStreamRetentionPeriod: increaseStreamRetentionPeriod,
+    ListShards: listShards,
     ListStreams: listStreams,
+    MergeShards: mergeShards,
     PutRecord: putRecord,
     PutRecords: putRecords,
+    SplitShard: splitShard,
+    UpdateShardCount: updateShardCount,
   }),
   errors: {
     internalFailure: KinesisErrors.InternalFailure,
@@ -46,7 +51,11 @@ export const kinesis = defineService<KinesisService>({
       clock: deps.clock,
       kernel: deps.stores.kernel,
       iteratorSecret: await deps.stores.kernel.secret('kinesis-iterators'),
-      config: { throttling: deps.kinesis.throttling, statusDelayMs: deps.kinesis.statusDelayMs },
+      config: {
+        throttling: deps.kinesis.throttling,
+        statusDelayMs: deps.kinesis.statusDelayMs,
+        shardLimit: deps.quotas.kinesisShardLimit,
+      },
     });
     // records past their stream's retention go (reads skip them before that already)
     deps.scheduler.add({

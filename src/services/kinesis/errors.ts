@@ -10,6 +10,11 @@ export const KinesisErrors = {
   inUse: (message: string) => modelErrors.ResourceInUseException(message),
   limit: (message: string) => modelErrors.LimitExceededException(message),
   expired: (message: string) => modelErrors.ExpiredIteratorException(message),
+  expiredToken: (message: string) => modelErrors.ExpiredNextTokenException(message),
+  shardLimit: (account: string, region: string, current: number, limit: number, more: number) =>
+    modelErrors.LimitExceededException(
+      `This request would exceed the shard limit for the account ${account} in ${region}. Current shard count for the account: ${current}. Limit: ${limit}. Number of additional shards that would have resulted from this request: ${more}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.`,
+    ),
   streamNotFound: (name: string, account: string) =>
     modelErrors.ResourceNotFoundException(`Stream ${name} under account ${account} not found.`),
   shardNotFound: (shardId: string, stream: string, account: string) =>

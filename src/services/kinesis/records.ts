@@ -251,7 +251,8 @@ export async function getRecords(
     })),
     MillisBehindLatest: caughtUp || !records.length ? 0 : Math.max(0, now - records[records.length - 1]!.arrival),
   };
-  if (caughtUp && (state?.closed || shard.closedAt !== undefined)) {
+  // the store closes a shard before the layout shows its children (service.ts, settle)
+  if (caughtUp && state?.closed) {
     out.ChildShards = childShards(doc.shards, shard.index);
   } else {
     out.NextShardIterator = svc.iterators.sign({ ...it, counter: next, issuedAt: now });

@@ -8,7 +8,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { KinesisStore } from '../../store/kinesis/types.js';
 import type { StoreKernel } from '../../store/kernel.js';
-import type { Resource, ResourceKey, ResourceStore } from '../../store/resources.js';
+import { VersionConflict, type Resource, type ResourceKey, type ResourceStore } from '../../store/resources.js';
 import { parseArn } from '../shared/arn.js';
 import type { EnhancedMetrics } from './generated/types.js';
 import { KinesisErrors } from './errors.js';
@@ -50,6 +50,12 @@ export interface StreamDoc {
   monitoring: ShardMetric[];
   maxRecordSizeKiB: number;
   policy?: string;
+  /**
+   * A reshard written before it is carried out (the layout after it, the shards it opens and
+   * closes): whoever loads the stream once it is due completes it, so a crash halfway through
+   * leaves nothing half done.
+   */
+  pending?: { shards: ShardDoc[]; nextIndex: number; open: number[]; close: number[] };
 }
 
 /** The open shards of a layout, by hash range, for routing writes. */
@@ -70,6 +76,8 @@ export interface KinesisConfig {
   statusDelayMs: number;
   /** the per-shard throughput limits (on by default for provisioned streams) */
   throttling: boolean;
+  /** open shards per account and region (AWS's quota: 500) */
+  shardLimit: number;
 }
 
 export interface KinesisDeps {
@@ -98,7 +106,7 @@ export class KinesisService {
     this.store = deps.store;
     this.clock = deps.clock;
     this.iterators = new IteratorSigner(deps.iteratorSecret);
-    this.config = { statusDelayMs: 0, throttling: true, ...deps.config };
+    this.config = { statusDelayMs: 0, throttling: true, shardLimit: 500, ...deps.config };
     this.cacheMs = deps.kernel.kind === 'sqlite' ? Infinity : SHARED_CACHE_MS;
   }
 
@@ -142,7 +150,8 @@ export class KinesisService {
     const now = this.clock.now();
     const hit = this.cache.get(k);
     if (hit && !fresh && now - hit.at < this.cacheMs) return hit;
-    const res = await this.resources.get<StreamDoc>(key);
+    let res = await this.resources.get<StreamDoc>(key);
+    if (res?.doc.pending && now >= res.doc.readyAt) res = await this.settle(res);
     if (!res) {
       this.cache.delete(k);
       throw KinesisErrors.streamNotFound(key.name, key.account);
@@ -162,6 +171,39 @@ export class KinesisService {
     const loaded = { key: l.key, res, layout: layoutOf(res), at: this.clock.now() };
     this.cache.set(`${l.key.account}/${l.key.region}/${l.key.name}`, loaded);
     return loaded;
+  }
+
+  /**
+   * Carries out a stream's pending reshard: the children open and the parents close in the
+   * store (so writers holding the old layout are refused from now on), then the new layout is
+   * published. Every step may run twice (another node, a retry after a crash).
+   */
+  private async settle(res: Resource<StreamDoc>): Promise<Resource<StreamDoc> | undefined> {
+    const doc = res.doc;
+    const p = doc.pending!;
+    await this.store.openShards(doc.id, p.open, doc.retentionHours * HOUR);
+    for (const i of p.close) await this.store.close(doc.id, i);
+    const next: StreamDoc = { ...doc, shards: p.shards, nextIndex: p.nextIndex };
+    delete next.pending;
+    const key = this.key(res.account, res.region, res.name);
+    try {
+      return await this.resources.put(key, next, { now: this.clock.now(), ifVersion: res.version });
+    } catch (e) {
+      if (!(e instanceof VersionConflict)) throw e;
+      const again = await this.resources.get<StreamDoc>(key);
+      return again?.doc.pending ? this.settle(again) : again;
+    }
+  }
+
+  /** Refuses a change that would open `more` shards beyond the account's quota in the region. */
+  async checkShardLimit(account: string, region: string, more: number): Promise<void> {
+    if (more <= 0) return;
+    const streams = await this.resources.list<StreamDoc>(STREAM, account, region);
+    let open = 0;
+    for (const s of streams)
+      open += (s.doc.pending?.shards ?? s.doc.shards).filter((x) => x.closedAt === undefined).length;
+    if (open + more > this.config.shardLimit)
+      throw KinesisErrors.shardLimit(account, region, open, this.config.shardLimit, more);
   }
 
   forget(key: ResourceKey): void {

@@ -26,6 +26,7 @@ export async function createStream(
     throw KinesisErrors.invalid('ShardCount is required for a PROVISIONED stream.');
   const count = mode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : input.ShardCount!;
   const key = svc.key(ctx.account, ctx.region, input.StreamName);
+  await svc.checkShardLimit(ctx.account, ctx.region, count);
   const now = svc.clock.now();
   const delay = svc.config.statusDelayMs;
   const doc: StreamDoc = {
