@@ -49,6 +49,8 @@ export interface StreamDoc {
   keyId?: string;
   monitoring: ShardMetric[];
   maxRecordSizeKiB: number;
+  /** UpdateStreamWarmThroughput (on-demand streams), recorded */
+  warmMiBps?: number;
   policy?: string;
   /**
    * A reshard written before it is carried out (the layout after it, the shards it opens and

@@ -6,6 +6,7 @@ import type * as K from './generated/types.js';
 import { KinesisErrors } from './errors.js';
 import { shardIndexOf } from './sequence.js';
 import { describeShards, evenRanges, visibleShards } from './shard-map.js';
+import { consumersOf } from './consumers.js';
 import { HOUR, STREAM, type KinesisService, type Loaded, type StreamDoc } from './service.js';
 
 /** AWS: an on-demand stream starts with 4 shards (4 MB/s, 4,000 records/s of writes) */
@@ -65,6 +66,12 @@ export async function deleteStream(
   input: K.DeleteStreamInput,
 ): Promise<void> {
   const l = await svc.load(svc.target(ctx, input), true);
+  const consumers = await consumersOf(svc, l);
+  if (consumers.length && !input.EnforceConsumerDeletion)
+    throw KinesisErrors.inUse(
+      `Stream ${l.key.name} under account ${l.key.account} has registered consumers. Set EnforceConsumerDeletion to true to delete the stream with its consumers.`,
+    );
+  for (const c of consumers) await svc.resources.delete(c, { now: svc.clock.now() });
   await svc.resources.delete(l.key, { now: svc.clock.now(), ifVersion: l.res.version }).catch((e: unknown) => {
     if (e instanceof VersionConflict) throw KinesisErrors.streamNotFound(l.key.name, l.key.account);
     throw e;
@@ -125,7 +132,7 @@ export async function describeStreamSummary(
       EncryptionType: doc.encryption,
       ...(doc.keyId ? { KeyId: doc.keyId } : {}),
       OpenShardCount: l.layout.open.length,
-      ConsumerCount: 0,
+      ConsumerCount: (await consumersOf(svc, l)).length,
       MaxRecordSizeInKiB: doc.maxRecordSizeKiB,
     },
   };
