@@ -2,7 +2,7 @@
  * Error rendering, per wire protocol. A handler throws one ServiceError; this turns it into what
  * that service's clients parse:
  * - AWS JSON 1.0: `{"__type":"<namespace>#<Type>","message":…}`; AWS JSON 1.1: `__type` is the bare
- *   shape name. `x-amzn-query-error: <Code>;Sender|Receiver` only where the model says
+ *   shape name; CBOR (Kinesis): the same map in CBOR, with `x-amzn-ErrorType`. `x-amzn-query-error: <Code>;Sender|Receiver` only where the model says
  *   awsQueryCompatible (SQS), so SDKs that read it find the legacy Query code.
  * - AWS Query: `<ErrorResponse><Error><Type/><Code/><Message/>…` in the service's XML namespace.
  * - rest-json: the `x-amzn-errortype` header plus a JSON body with `message` (and Lambda's `Type`).
@@ -11,6 +11,7 @@ import type { ServiceError } from '../kernel/errors.js';
 import type { ServiceModel } from './model.js';
 import type { WireProtocol as Wire } from '../kernel/wire.js';
 import { encodeQueryError } from './xml.js';
+import { encodeCborError } from './cbor.js';
 
 /** What rendering needs of a service model (the router has none before it knows the service). */
 export interface ErrorDialect {
@@ -32,7 +33,8 @@ export function dialectOf(model: ServiceModel): ErrorDialect {
 export interface RenderedResponse {
   status: number;
   contentType: string;
-  body: string;
+  /** text, or CBOR bytes */
+  body: string | Buffer;
   headers: Record<string, string>;
 }
 
@@ -66,7 +68,11 @@ export function renderError(wire: Wire, dialect: ErrorDialect, err: ServiceError
   if (dialect.awsQueryCompatible) {
     headers['x-amzn-query-error'] = `${err.code};${err.fault === 'server' ? 'Receiver' : 'Sender'}`;
   }
-  // CBOR errors arrive with issue 7's codec; until then they are rendered as JSON 1.1
-  const contentType = CONTENT_TYPES[wire === 'cbor' ? 'json1.1' : wire];
-  return { status: err.status, contentType, body: JSON.stringify({ __type: type, message: err.message }), headers };
+  if (wire === 'cbor') {
+    // Java's CBOR clients read the type from the header too
+    headers['x-amzn-errortype'] = type;
+    return { status: err.status, contentType: CONTENT_TYPES.cbor, body: encodeCborError(type, err.message), headers };
+  }
+  const body = JSON.stringify({ __type: type, message: err.message });
+  return { status: err.status, contentType: CONTENT_TYPES[wire], body, headers };
 }

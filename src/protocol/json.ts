@@ -44,7 +44,10 @@ function within(e: unknown, segment: string): unknown {
   return e;
 }
 
-const SCALAR_DECODERS: Record<string, Fn> = {
+/** How one wire format reads each scalar (JSON and CBOR differ in blobs and timestamps). */
+export type ScalarDecoders = Record<string, Fn>;
+
+const SCALAR_DECODERS: ScalarDecoders = {
   string: (v) => (typeof v === 'string' ? v : mismatch('a String', v)),
   number: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch('an Integer', v)),
   boolean: (v) => (typeof v === 'boolean' ? v : mismatch('a Boolean', v)),
@@ -57,21 +60,36 @@ const SCALAR_DECODERS: Record<string, Fn> = {
   document: (v) => v,
 };
 
+/** How one wire format writes blobs and timestamps (the only scalars that change on the way out). */
+export interface ScalarEncoders {
+  blob: OutFn;
+  timestamp: OutFn;
+}
+
+const SCALAR_ENCODERS: ScalarEncoders = {
+  blob: (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : v),
+  timestamp: (v) => (v instanceof Date ? v.getTime() / 1000 : v),
+};
+
 interface Compiled {
   decoders: Map<string, Fn>;
   encoders: Map<string, OutFn | null>;
 }
-const compiled = new WeakMap<ServiceModel, Compiled>();
+/** per model and per wire format (its scalar tables) */
+const compiled = new WeakMap<ServiceModel, WeakMap<object, Compiled>>();
 
-function cacheOf(model: ServiceModel): Compiled {
-  let c = compiled.get(model);
-  if (!c) compiled.set(model, (c = { decoders: new Map(), encoders: new Map() }));
+function cacheOf(model: ServiceModel, format: object): Compiled {
+  let m = compiled.get(model);
+  if (!m) compiled.set(model, (m = new WeakMap()));
+  let c = m.get(format);
+  if (!c) m.set(format, (c = { decoders: new Map(), encoders: new Map() }));
   return c;
 }
 
-function decoder(model: ServiceModel, target: string): Fn {
-  if (isScalar(target)) return SCALAR_DECODERS[target];
-  const cache = cacheOf(model).decoders;
+/** The type-checking decoder of a shape for a wire format; compiled once per shape. */
+export function decoder(model: ServiceModel, target: string, scalars: ScalarDecoders = SCALAR_DECODERS): Fn {
+  if (isScalar(target)) return scalars[target]!;
+  const cache = cacheOf(model, scalars).decoders;
   const hit = cache.get(target);
   if (hit) return hit;
   // placeholder first: shapes may be recursive
@@ -80,7 +98,7 @@ function decoder(model: ServiceModel, target: string): Fn {
   cache.set(target, fn);
   const shape = model.shapes[target];
   if (shape.type === 'structure') {
-    const members = Object.entries(shape.members).map(([name, m]) => [name, decoder(model, m.target)] as const);
+    const members = Object.entries(shape.members).map(([name, m]) => [name, decoder(model, m.target, scalars)] as const);
     impl = (v) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch('a Structure', v);
       const src = v as Record<string, unknown>;
@@ -101,7 +119,7 @@ function decoder(model: ServiceModel, target: string): Fn {
       return out;
     };
   } else if (shape.type === 'list') {
-    const item = decoder(model, shape.member);
+    const item = decoder(model, shape.member, scalars);
     impl = (v) => {
       if (!Array.isArray(v)) return mismatch('a List', v);
       const out = new Array<unknown>(v.length);
@@ -114,7 +132,7 @@ function decoder(model: ServiceModel, target: string): Fn {
       return out;
     };
   } else {
-    const value = decoder(model, shape.value);
+    const value = decoder(model, shape.value, scalars);
     impl = (v) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch('a Map', v);
       const src = v as Record<string, unknown>;
@@ -146,9 +164,19 @@ export function decodeJsonInput(model: ServiceModel, inputShape: string | null, 
   if (Array.isArray(parsed)) throw serializationError('Start of list found where not expected');
   if (parsed === null) throw serializationError('NULL_VALUE can not be converted to a Structure');
   if (typeof parsed !== 'object') return mismatch('a Structure', parsed);
+  return decodeParsed(model, inputShape, parsed);
+}
+
+/** Type-checks an already parsed request body (an object) for an operation's input shape. */
+export function decodeParsed(
+  model: ServiceModel,
+  inputShape: string | null,
+  parsed: object,
+  scalars: ScalarDecoders = SCALAR_DECODERS,
+): Record<string, unknown> {
   if (!inputShape) return {};
   try {
-    return decoder(model, inputShape)(parsed) as Record<string, unknown>;
+    return decoder(model, inputShape, scalars)(parsed) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof BadBlob) throw serializationError(`Invalid base64 at ${inputShape}${e.path.reverse().join('')}`);
     throw e;
@@ -159,12 +187,16 @@ export function decodeJsonInput(model: ServiceModel, inputShape: string | null, 
  * An output transformer for the shape, or null when nothing in it needs one (no blob or
  * timestamp anywhere below): such output goes to JSON.stringify as it is.
  */
-function encoder(model: ServiceModel, target: string, seen = new Set<string>()): OutFn | null {
-  if (target === 'blob')
-    return (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : v);
-  if (target === 'timestamp') return (v) => (v instanceof Date ? v.getTime() / 1000 : v);
+export function encoder(
+  model: ServiceModel,
+  target: string,
+  scalars: ScalarEncoders = SCALAR_ENCODERS,
+  seen = new Set<string>(),
+): OutFn | null {
+  if (target === 'blob') return scalars.blob;
+  if (target === 'timestamp') return scalars.timestamp;
   if (isScalar(target)) return null;
-  const cache = cacheOf(model).encoders;
+  const cache = cacheOf(model, scalars).encoders;
   if (cache.has(target)) return cache.get(target)!;
   if (seen.has(target)) return null; // recursive shapes here carry no blobs
   seen.add(target);
@@ -172,7 +204,7 @@ function encoder(model: ServiceModel, target: string, seen = new Set<string>()):
   let fn: OutFn | null = null;
   if (shape.type === 'structure') {
     const members = Object.entries(shape.members)
-      .map(([name, m]) => [name, encoder(model, m.target, seen)] as const)
+      .map(([name, m]) => [name, encoder(model, m.target, scalars, seen)] as const)
       .filter((x): x is readonly [string, OutFn] => x[1] !== null);
     if (members.length) {
       fn = (v) => {
@@ -184,10 +216,10 @@ function encoder(model: ServiceModel, target: string, seen = new Set<string>()):
       };
     }
   } else if (shape.type === 'list') {
-    const item = encoder(model, shape.member, seen);
+    const item = encoder(model, shape.member, scalars, seen);
     if (item) fn = (v) => (v as unknown[]).map(item);
   } else {
-    const value = encoder(model, shape.value, seen);
+    const value = encoder(model, shape.value, scalars, seen);
     if (value) {
       fn = (v) => {
         const src = v as Record<string, unknown>;

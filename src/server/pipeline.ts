@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AnyRequest, AnyResponse } from './front-door.js';
 import type { ServiceModel } from '../protocol/model.js';
 import { decodeJsonInput, encodeJsonOutput } from '../protocol/json.js';
+import { decodeCborInput, encodeCborOutput } from '../protocol/cbor.js';
 import { decodeQueryInput, parseQueryParams } from '../protocol/query.js';
 import { validateInput } from '../protocol/validate.js';
 import { validationMessage } from '../kernel/coral.js';
@@ -109,8 +110,12 @@ function sigv4Family(call: Call) {
   return call.to?.dialect.awsQueryCompatible ? 'sqs-json' : 'json';
 }
 
-/** A JSON request's protocol version: what its service speaks, else what its Content-Type says. */
+/**
+ * An X-Amz-Target request's protocol: CBOR when its Content-Type says so and its service speaks
+ * it (Kinesis), else the JSON version its service speaks, else what its Content-Type says.
+ */
 function jsonWire(to: Mounted | undefined, contentType: string | undefined): WireProtocol {
+  if (contentType?.startsWith('application/x-amz-cbor') && to?.def.protocols.includes('cbor')) return 'cbor';
   return to?.json ?? (contentType?.includes('1.1') ? 'json1.1' : 'json1.0');
 }
 
@@ -119,12 +124,12 @@ export function createPipeline(o: PipelineOptions) {
     res: AnyResponse,
     status: number,
     contentType: string,
-    text: string,
+    text: string | Buffer,
     requestId: string,
     extra?: Record<string, string>,
   ) {
     // encoded once: the length and the bytes written come from the same Buffer
-    const body = Buffer.from(text, 'utf8');
+    const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     const headers: Record<string, string | number> = {
       'content-type': contentType,
       'content-length': body.length,
@@ -265,7 +270,11 @@ export function createPipeline(o: PipelineOptions) {
   ): void | Promise<void> {
     const model = to.model;
     const op = model.operations[call.operation];
-    const input = params ? decodeQueryInput(model, op.input, params) : decodeJsonInput(model, op.input, body);
+    const input = params
+      ? decodeQueryInput(model, op.input, params)
+      : call.wire === 'cbor'
+        ? decodeCborInput(model, op.input, body)
+        : decodeJsonInput(model, op.input, body);
     if (to.def.validation === 'coral') {
       const violations = validateInput(model, op.input, input);
       if (violations.length && to.def.errors.validation) throw to.def.errors.validation(validationMessage(violations));
@@ -280,6 +289,8 @@ export function createPipeline(o: PipelineOptions) {
     if (call.wire === 'query') {
       const xml = encodeQueryResponse(model, call.operation, outputShape, output, call.requestId);
       send(res, 200, CONTENT_TYPES.query, xml, call.requestId);
+    } else if (call.wire === 'cbor') {
+      send(res, 200, CONTENT_TYPES.cbor, encodeCborOutput(model, outputShape, output), call.requestId);
     } else {
       send(res, 200, CONTENT_TYPES[call.wire], encodeJsonOutput(model, outputShape, output), call.requestId);
     }

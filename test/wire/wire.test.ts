@@ -209,7 +209,7 @@ function client(t: Target, respond: (req: HttpRequest) => HttpResponse) {
 }
 
 const body = (req: HttpRequest) => Buffer.from((req.body as string | Uint8Array | undefined) ?? '');
-const respond = (status: number, contentType: string, text: string, headers: Record<string, string> = {}) =>
+const respond = (status: number, contentType: string, text: string | Buffer, headers: Record<string, string> = {}) =>
   new HttpResponse({
     statusCode: status,
     headers: { 'content-type': contentType, ...headers },

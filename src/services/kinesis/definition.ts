@@ -45,7 +45,7 @@ import {
 export const kinesis = defineService<KinesisService>({
   model: 'kinesis',
   signingName: 'kinesis',
-  protocols: ['json1.1'],
+  protocols: ['json1.1', 'cbor'],
   targetPrefix: 'Kinesis_20131202',
   operations: typedOperations<KinesisService, Operations>({
     AddTagsToStream: addTagsToStream,
