@@ -19,7 +19,8 @@ function mismatch(expected: string): never {
 
 const DECODERS: ScalarDecoders = {
   string: (v) => (typeof v === 'string' ? v : mismatch('a String')),
-  number: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : mismatch('a Number')),
+  number: (v) =>
+    typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : mismatch('a Number'),
   boolean: (v) => (typeof v === 'boolean' ? v : mismatch('a Boolean')),
   blob: (v) =>
     v instanceof Uint8Array

@@ -98,7 +98,9 @@ export function decoder(model: ServiceModel, target: string, scalars: ScalarDeco
   cache.set(target, fn);
   const shape = model.shapes[target];
   if (shape.type === 'structure') {
-    const members = Object.entries(shape.members).map(([name, m]) => [name, decoder(model, m.target, scalars)] as const);
+    const members = Object.entries(shape.members).map(
+      ([name, m]) => [name, decoder(model, m.target, scalars)] as const,
+    );
     impl = (v) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return mismatch('a Structure', v);
       const src = v as Record<string, unknown>;
